@@ -1,0 +1,5 @@
+"""flickrspider: geotagged, deduplicated, license-aware image datasets from Flickr."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

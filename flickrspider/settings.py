@@ -1,0 +1,67 @@
+"""Scrapy settings for flickrspider.
+
+Every ``FLICKR_*`` setting of the spec is declared here with its default and a
+one-line comment. Components read them once into frozen dataclasses
+(``flickrspider.config``), which validate them and name the culprit on error.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flickrspider import __version__
+
+BOT_NAME = "flickrspider"
+SPIDER_MODULES = ["flickrspider.spiders"]
+NEWSPIDER_MODULE = "flickrspider.spiders"
+
+# --- Flickr ---------------------------------------------------------------
+# API key; required for real Flickr. Never logged, stored or exported.
+FLICKR_API_KEY = os.environ.get("FLICKR_API_KEY", "")
+# REST endpoint; point it at the emulator (python -m flickrspider.emulator) offline.
+FLICKR_API_URL = "https://api.flickr.com/services/rest/"
+# Hard budget of API calls per key and hour (Flickr's published limit is 3600).
+FLICKR_API_CALLS_PER_HOUR = 3600
+# Hosts (host or host:port) images may be fetched from; other URLs are refused.
+FLICKR_IMAGE_HOSTS = ["live.staticflickr.com", "farm*.staticflickr.com", "farm*.static.flickr.com"]
+# Size preference by Flickr suffix letter: Large (1024) first, then Original.
+FLICKR_SIZES = ["l", "o"]
+# Longer side is downsampled to this many pixels; never enlarged.
+FLICKR_MAX_SIDE = 1024
+# Images whose shorter side is below this (after frame removal) are discarded.
+FLICKR_MIN_SIDE = 500
+# Strip artsy borders (frames) before storing.
+FLICKR_REMOVE_FRAMES = True
+# At most this many images per numbered subdirectory of a keyword.
+FLICKR_SHARD_SIZE = 1000
+# JPEG quality used when an image has to be re-encoded.
+FLICKR_JPEG_QUALITY = 90
+# redis://host:port/db to crawl distributed on scrapy-redis; unset: one process.
+FLICKR_REDIS_URL = None
+
+# Dataset root (the original's base_db_path).
+IMAGES_STORE = "images"
+
+# --- Scrapy ---------------------------------------------------------------
+USER_AGENT = f"flickrspider/{__version__} (+dataset builder; Scrapy)"
+ROBOTSTXT_OBEY = False
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 16
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+# AutoThrottle keeps the image hosts comfortable; the API has its own budget.
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 8.0
+
+RETRY_ENABLED = True
+RETRY_TIMES = 5
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
