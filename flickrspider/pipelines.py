@@ -1,0 +1,127 @@
+"""Item pipelines: deduplicate, choose a size, then store through ImagesPipeline.
+
+    DedupPipeline (100)        each photo id once per run, and once per dataset
+    SizeChoicePipeline (200)   FLICKR_SIZES order, allowlisted hosts only
+    FlickrImagesPipeline (300) in flickrspider.imagespipeline
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from typing import TYPE_CHECKING
+
+from scrapy.exceptions import DropItem
+
+from flickrspider.config import FlickrConfig
+from flickrspider.ledger import PENDING, Ledger
+from flickrspider.store import is_complete_jpeg, resolve
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+    from typing_extensions import Self
+
+    from flickrspider.items import PhotoItem
+
+logger = logging.getLogger(__name__)
+
+_LEDGERS: weakref.WeakKeyDictionary[Crawler, Ledger] = weakref.WeakKeyDictionary()
+
+
+def ledger_for(crawler: Crawler) -> Ledger:
+    """The crawl's dataset ledger, opened (and reconciled after a crash) once."""
+    if crawler not in _LEDGERS:
+        config = FlickrConfig.from_settings(crawler.settings)
+        ledger = Ledger(config.images_store, config.shard_size)
+        stored, pending = ledger.reconcile(is_complete_jpeg)
+        if stored or pending:
+            logger.info(
+                "Ledger reconciled after an interrupted run: %d files confirmed, %d to fetch again",
+                stored,
+                pending,
+            )
+        _LEDGERS[crawler] = ledger
+    return _LEDGERS[crawler]
+
+
+def count(stats: StatsCollector, item: PhotoItem, what: str) -> None:
+    """Count an event globally and for the item's keyword."""
+    stats.inc_value(f"flickr/{what}")
+    stats.inc_value(f"flickr/keyword/{item.keyword}/{what.split('/', 1)[1]}")
+
+
+class DedupPipeline:
+    """Drop photos seen earlier in this run (any keyword) or already in the dataset."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        assert crawler.stats is not None
+        self.stats = crawler.stats
+        self.seen: set[int] = set()
+        self.ledger: Ledger | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        if getattr(getattr(spider, "args", None), "download", True):
+            self.ledger = ledger_for(self.crawler)
+        self.max_photos: int | None = getattr(getattr(spider, "args", None), "max_photos", None)
+
+    def process_item(self, item: PhotoItem) -> PhotoItem:
+        pid = int(item.id)
+        if pid in self.seen:
+            count(self.stats, item, "photos/duplicates")
+            raise DropItem(f"duplicate photo {item.id}", log_level="DEBUG")
+        if self.max_photos is not None:
+            found = self.stats.get_value(f"flickr/keyword/{item.keyword}/found", 0)
+            if found >= self.max_photos:
+                count(self.stats, item, "photos/over_max")
+                raise DropItem(f"max_photos reached for {item.keyword!r}", log_level="DEBUG")
+        self.seen.add(pid)
+        count(self.stats, item, "photos/found")
+        if self.ledger is not None and self._already_stored(item):
+            count(self.stats, item, "photos/already_stored")
+            raise DropItem(f"photo {item.id} already in the dataset", log_level="DEBUG")
+        return item
+
+    def _already_stored(self, item: PhotoItem) -> bool:
+        assert self.ledger is not None
+        state = self.ledger.state(item.id)
+        if state is None or state == PENDING:
+            return False
+        path = self.ledger.path_of(item.id)
+        if path is None:  # rejected for good earlier (too small, gone)
+            return True
+        if is_complete_jpeg(resolve(self.ledger.root, path)):
+            return True
+        logger.warning("Stored file of photo %s is missing or damaged; fetching it again", item.id)
+        self.stats.inc_value("flickr/images/refetched_damaged")
+        self.ledger.release(item.id)
+        return False
+
+
+class SizeChoicePipeline:
+    """Pick the image URL by FLICKR_SIZES; the rest become fallbacks."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.config = FlickrConfig.from_settings(crawler.settings)
+        assert crawler.stats is not None
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_item(self, item: PhotoItem) -> PhotoItem:
+        offered = [(s, item.urls[s]) for s in self.config.sizes if item.urls.get(s)]
+        allowed = [(s, u) for s, u in offered if self.config.host_allowed(u)]
+        if not allowed:
+            reason = "off_allowlist" if offered else "no_url"
+            count(self.stats, item, f"images/failed/{reason}")
+            raise DropItem(f"photo {item.id}: no usable image URL ({reason})", log_level="INFO")
+        item.image_urls = [u for _, u in allowed]
+        return item
