@@ -65,3 +65,16 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 8.0
 RETRY_ENABLED = True
 RETRY_TIMES = 5
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+# API calls: budget, backoff and key handling sit below RetryMiddleware (550) so
+# they see answers first; image network failures become countable 599 answers.
+DOWNLOADER_MIDDLEWARES = {
+    "flickrspider.middlewares.ImageErrorsMiddleware": 540,
+    "flickrspider.middlewares.FlickrApiMiddleware": 590,
+}
+EXTENSIONS = {
+    "flickrspider.extensions.FlickrProgress": 500,
+}
+# Seconds between progress lines (per keyword: found/total, windows, calls, ETA).
+FLICKR_PROGRESS_INTERVAL = 30.0
+# Pipelines are chosen by the spider for its flow (see flickrspider.spiders.flickr).

@@ -1,0 +1,220 @@
+"""``FlickrImagesPipeline``: ImagesPipeline, extended through its documented hooks only.
+
+``get_media_requests`` asks for the chosen size and carries the fallbacks;
+``media_downloaded`` decodes, removes frames, resizes (or passes the JPEG through
+untouched), splices the metadata in and writes the file, all in a thread pool so
+both cores work and the reactor never waits on Pillow; ``file_path`` is the shard
+slot the ledger gave the photo; ``item_completed`` counts and drops what failed.
+
+Expected outcomes (too small, gone, off the allowlist, bad bodies) are returned
+as a FileInfo whose ``status`` is ``failed:<reason>`` rather than raised, so they
+are counted by reason instead of logged as tracebacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request
+from scrapy.exceptions import DropItem
+from scrapy.http.request import NO_CALLBACK
+from scrapy.pipelines.images import ImagesPipeline
+
+from flickrspider.config import FlickrConfig
+from flickrspider.imaging import ImageRejected, ImageRules, Processed, process
+from flickrspider.jpegmeta import exif_fields_for, splice
+from flickrspider.paths import file_name, keyword_dir
+from flickrspider.pipelines import count, ledger_for
+from flickrspider.store import StoreError, write_atomic
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.pipelines.media import FileInfo, FileInfoOrError, MediaPipeline
+    from typing_extensions import Self
+
+    from flickrspider.items import PhotoItem
+
+logger = logging.getLogger(__name__)
+
+# Bodies that a second try can fix (the host sent something broken this time).
+RETRY_BODY = frozenset({"empty", "truncated", "not_image"})
+RETRY_BODY_TIMES = 3
+# Outcomes that will not change on a later run: remembered in the ledger.
+PERMANENT = frozenset({"too_small", "not_found", "decompression_bomb", "unsupported_mode"})
+UNAVAILABLE_PLACEHOLDER_BYTES = 5000  # Flickr's "photo unavailable" image (ORIGINAL.md)
+_PLACEHOLDER_MAGIC = frozenset({b"GIF8", b"\x89PNG"})
+
+
+class _Failed(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class FlickrImagesPipeline(ImagesPipeline):
+    def __init__(self, store_uri: str, *, crawler: Crawler) -> None:
+        super().__init__(store_uri, crawler=crawler)
+        self.config = FlickrConfig.from_settings(crawler.settings)
+        self.rules = ImageRules(
+            max_side=self.config.max_side,
+            min_side=self.config.min_side,
+            remove_frames=self.config.remove_frames,
+            jpeg_quality=self.config.jpeg_quality,
+        )
+        assert crawler.stats is not None
+        self.stats = crawler.stats
+        workers = max(2, os.cpu_count() or 2)
+        self.executor = ThreadPoolExecutor(workers, thread_name_prefix="flickrspider-image")
+        self._closing: asyncio.Future[None] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler.settings["IMAGES_STORE"], crawler=crawler)
+
+    def open_spider(self) -> None:
+        super().open_spider()
+        self.ledger = ledger_for(self.crawler)
+
+    def close_spider(self) -> None:
+        self.executor.shutdown(wait=True)
+
+    # -- ImagesPipeline hooks ------------------------------------------------
+    def get_media_requests(self, item: PhotoItem, info: MediaPipeline.SpiderInfo) -> list[Request]:
+        first, *fallbacks = item.image_urls
+        meta = {"flickr_image": True, "flickr_fallbacks": fallbacks}
+        return [Request(first, callback=NO_CALLBACK, meta=meta)]
+
+    def media_to_download(
+        self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
+    ) -> None:
+        return None  # DedupPipeline already skipped what the dataset holds
+
+    def file_path(
+        self,
+        request: Request,
+        response: Response | None = None,
+        info: MediaPipeline.SpiderInfo | None = None,
+        *,
+        item: Any = None,
+    ) -> str:
+        if item is not None and item.path:
+            return str(item.path)
+        name = file_name(item.id, item.secret, item.server, item.owner)
+        return f"{keyword_dir(item.keyword)}/{name}"  # before a slot is claimed
+
+    async def media_downloaded(
+        self,
+        response: Response,
+        request: Request,
+        info: MediaPipeline.SpiderInfo,
+        *,
+        item: Any = None,
+    ) -> FileInfo:
+        try:
+            response, processed = await self._fetch_and_process(response, request)
+            checksum = await self._store(item, response, processed)
+        except _Failed as failed:
+            return {"url": request.url, "path": "", "checksum": None, "status": f"failed:{failed.reason}"}
+        return {"url": response.url, "path": item.path, "checksum": checksum, "status": "downloaded"}
+
+    def item_completed(
+        self, results: list[FileInfoOrError], item: PhotoItem, info: MediaPipeline.SpiderInfo
+    ) -> PhotoItem:
+        info.downloaded.clear()  # each URL is fetched once: keep memory flat
+        ok, value = results[0]
+        status = value["status"] if ok else "failed:download_error"  # type: ignore[index]
+        if status == "downloaded":
+            item.images = [dict(value)]  # type: ignore[arg-type]
+            count(self.stats, item, "images/stored")
+            return item
+        reason = status.split(":", 1)[1]
+        if reason == "too_small":
+            count(self.stats, item, "images/too_small")
+        else:
+            count(self.stats, item, f"images/failed/{reason}")
+        if reason in PERMANENT:
+            self.ledger.mark_rejected(item.id, item.keyword)
+        level = "DEBUG" if reason == "too_small" else "WARNING"
+        raise DropItem(f"photo {item.id} not stored: {reason}", log_level=level)
+
+    # -- steps -------------------------------------------------------------------
+    async def _fetch_and_process(self, response: Response, request: Request) -> tuple[Response, Processed]:
+        fallbacks = list(request.meta.get("flickr_fallbacks", []))
+        body_tries = 0
+        loop = asyncio.get_running_loop()
+        while True:
+            reason = _response_problem(response)
+            if reason is None:
+                try:
+                    processed = await loop.run_in_executor(self.executor, process, response.body, self.rules)
+                    return response, processed
+                except ImageRejected as rejected:
+                    reason = rejected.reason
+                if reason in RETRY_BODY and body_tries < RETRY_BODY_TIMES:
+                    body_tries += 1
+                    self.stats.inc_value(f"flickr/images/retried/{reason}")
+                    response = await self._download(response.url)
+                    continue
+            if reason in {"not_found", *RETRY_BODY} and fallbacks:
+                self.stats.inc_value("flickr/images/fallback")
+                response = await self._download(fallbacks.pop(0))
+                body_tries = 0
+                continue
+            raise _Failed(reason)
+
+    async def _download(self, url: str) -> Response:
+        request = Request(url, callback=NO_CALLBACK, dont_filter=True, meta={"flickr_image": True})
+        self._modify_media_request(request)
+        assert self.crawler.engine is not None
+        return await self.crawler.engine.download_async(request)
+
+    async def _store(self, item: PhotoItem, response: Response, processed: Processed) -> str:
+        name = file_name(item.id, item.secret, item.server, item.owner)
+        claim = self.ledger.claim(item.id, item.keyword, name)
+        sizes = {url: size for size, url in item.urls.items()}
+        item.path = claim.path
+        item.source_url = response.url
+        item.source_size = sizes.get(response.url)
+        item.width, item.height = processed.width, processed.height
+        item.frame = processed.frame
+        write = partial(self._write, item.metadata(), processed, claim.path)
+        try:
+            checksum = await asyncio.get_running_loop().run_in_executor(self.executor, write)
+        except StoreError as exc:
+            self.ledger.release(item.id)
+            logger.error("Stopping: %s (IMAGES_STORE=%s)", exc.strerror, self.config.images_store)
+            assert self.crawler.engine is not None
+            if not self._closing:
+                self._closing = asyncio.ensure_future(
+                    self.crawler.engine.close_spider_async(reason="dataset_unwritable")
+                )
+            raise _Failed("unwritable") from exc
+        self.ledger.mark_stored(item.id)
+        return checksum
+
+    def _write(self, metadata: dict[str, Any], processed: Processed, path: str) -> str:
+        data = splice(processed.data, metadata, exif=exif_fields_for(metadata))
+        write_atomic(self.config.images_store, path, data)
+        return hashlib.md5(data).hexdigest()  # noqa: S324 - a checksum, as ImagesPipeline reports
+
+
+def _response_problem(response: Response) -> str | None:
+    """Why a response cannot be an image, or None if it may be one."""
+    if response.status in {404, 410} or 300 <= response.status < 400:
+        return "not_found"
+    if response.status == 599:  # a network failure, turned into a response by the middleware
+        return str(response.headers.get(b"X-Flickrspider-Error", b"network").decode())
+    if response.status != 200:
+        return f"http_{response.status}"
+    if not response.body:
+        return "empty"
+    if len(response.body) < UNAVAILABLE_PLACEHOLDER_BYTES and response.body[:4] in _PLACEHOLDER_MAGIC:
+        return "not_found"  # the "photo unavailable" placeholder image
+    return None
