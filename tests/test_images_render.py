@@ -56,7 +56,7 @@ def test_frame_is_drawn_flat_and_scaled() -> None:
     assert not (px[10:12, 100:900] > 240).all()
     assert (px[768 - 45 :, 100:900] < 10).all()
     assert (px[768 - 4 :, 100:900] < 10).all()
-    assert (px[100:600, 1024 - 28 :] < 10).all()
+    assert (px[100:600, 1024 - 25 :] < 10).all()
     # Inner white line is 5 px on every side, ending exactly at the scaled width.
     assert (px[100:600, 1024 - 30 : 1024 - 25] > 240).all()
     assert (px[768 - 50 : 768 - 45, 100:900] > 240).all()
