@@ -76,12 +76,18 @@ def keyword_rows(dataset: Dataset) -> list[KeywordRow]:
     return sorted(rows.values(), key=lambda row: (row.keyword.casefold(), row.keyword))
 
 
+def _timestamp(year: int) -> int:
+    return int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
+
+
 def upload_years(photos: list[Photo]) -> dict[int, int]:
     """Photos per upload year (UTC), every year between the first and the last included."""
+    # Flickr opened in 2004: a timestamp outside 2000 .. next year is bogus, not a bar.
+    first, last = _timestamp(2000), _timestamp(datetime.now(UTC).year + 2)
     counts = Counter(
         datetime.fromtimestamp(photo.dateupload, UTC).year
         for photo in photos
-        if photo.dateupload is not None and 0 <= photo.dateupload < 32503680000
+        if photo.dateupload is not None and first <= photo.dateupload < last
     )
     if not counts:
         return {}
