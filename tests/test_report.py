@@ -19,7 +19,8 @@ from PIL import Image
 from flickrspider.__main__ import main as cli
 from flickrspider.report import build, main
 from flickrspider.report.attribution import decode_all
-from flickrspider.report.collect import find_comment, photo_from_record, read_comment
+from flickrspider.report.collect import photo_from_record
+from flickrspider.report.jpegcom import HEAD, find_comment, read_comment
 from flickrspider.report.svg import hundredths
 
 CHROMIUM = "/usr/bin/chromium"
@@ -208,7 +209,7 @@ def test_find_comment_reads_only_the_header() -> None:
     # Pixels far away are never read.
     big = data[:-2] + b"\x00" * 1_000_000 + b"\xff\xd9"
     assert read_comment(Counting(big)) is not None
-    assert Counting.furthest <= 16384
+    assert Counting.furthest <= HEAD
 
 
 def test_find_comment_edge_cases() -> None:
@@ -421,13 +422,20 @@ def test_dispatcher_runs_the_report(
         (lambda t: [str(t / "missing")], "does not exist"),
         (lambda t: [str(t / "file.txt")], "is not a directory"),
         (lambda t: [str(t), "--feed", str(t / "missing.jsonl")], "cannot read feed"),
-        (lambda t: [str(t), "-o", str(t / "no" / "dir" / "r.html")], "cannot write"),
+        (lambda t: [str(t / "d"), "-o", str(t / "no" / "dir" / "r.html")], "cannot write"),
+        (lambda t: [str(t / "empty")], "no photos under"),
+        (lambda t: [str(t / "d"), "--feed", str(t / "file.txt")], "no photo records in"),
+        (lambda t: [str(t / "d" / "kw")], "looks like one keyword's directory"),
     ],
 )
 def test_errors_are_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], make_args: Any, message: str
 ) -> None:
     (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "empty").mkdir()
+    shard = tmp_path / "d" / "kw" / "00000"
+    shard.mkdir(parents=True)
+    (shard / "1_s_1_o.jpg").write_bytes(jpeg_bytes(metadata(PHOTOS[0])))
     assert main(make_args(tmp_path)) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1

@@ -6,9 +6,10 @@ license and size charts, a contact sheet per keyword, and the attribution that
 CC licenses require. It is built from the dataset alone: the JPEG comments (or a
 JSON Lines feed with ``--feed``) and ``.flickrspider/summary.json`` when present.
 
-Modules: ``collect`` reads, ``stats`` aggregates, ``svg`` draws, ``thumbs`` makes
-thumbnails, ``attribution`` credits, ``render`` writes the page. The coastline
-``land_110m.json`` is Natural Earth 1:110m land (public domain), rebuilt by
+Modules: ``jpegcom`` reads JPEG headers, ``collect`` reads the dataset, ``stats``
+aggregates, ``svg`` draws, ``thumbs`` makes thumbnails, ``attribution`` credits,
+``render`` writes the page. The coastline ``land_110m.json`` is Natural Earth
+1:110m land (public domain, via the npm package world-atlas), rebuilt by
 ``build_land``.
 """
 

@@ -1,8 +1,7 @@
 """Read a dataset: photo metadata from the JPEG comments (or a JSON Lines feed) and the run summary.
 
-Only the JPEG header is read: markers are walked from SOI to SOS and the first COM
-segment holding a JSON object is the metadata (SPEC §5). Pixels are never decoded
-here, so a 100,000-photo dataset is read in seconds.
+Only JPEG headers are read (``jpegcom``), a few threads keeping the disk busy while
+the main thread parses, so a 100,000-photo dataset is read in seconds.
 """
 
 from __future__ import annotations
@@ -11,17 +10,16 @@ import json
 import math
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from flickrspider.report.jpegcom import find_comment, read_heads, rest_reader
 
 SUMMARY_PATH = Path(".flickrspider") / "summary.json"
 JPEG_SUFFIXES = (".jpg", ".jpeg")
-_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM, RST0-7: markers without a length
-_SOS, _EOI, _COM = 0xDA, 0xD9, 0xFE
-_HEAD = 16384  # bytes read at once from the start of a JPEG
 _THREADS = 4  # threads reading file headers: they overlap disk waits (cold cache, NFS)
 _BATCH = 64  # files per read task
 
@@ -84,51 +82,6 @@ class Dataset:
     summary: Summary | None = None
     unreadable: int = 0  # files or feed lines without usable metadata
     repeated: int = 0  # photo ids met more than once (kept once)
-
-
-def read_comment(stream: IO[bytes]) -> bytes | None:
-    """The first JSON-looking COM segment of a JPEG, reading markers up to SOS only."""
-    return find_comment(stream.read(_HEAD), stream.read)
-
-
-def find_comment(head: bytes, read_more: Callable[[int], bytes] | None = None) -> bytes | None:
-    """The metadata COM segment of a JPEG whose first bytes are ``head``.
-
-    Metadata segments come first and are small, so ``head`` almost always holds
-    them; ``read_more(n)`` (the rest of the file) is called only when a segment
-    reaches past it, e.g. after a large ICC profile.
-    """
-    data = head
-    if data[:2] != b"\xff\xd8":
-        return None
-    pos = 2
-
-    def need(end: int) -> bool:
-        nonlocal data
-        if end > len(data) and read_more is not None:
-            data += read_more(end - len(data) + _HEAD)
-        return end <= len(data)
-
-    while need(pos + 2):
-        if data[pos] != 0xFF:
-            pos += 1  # garbage between segments: resynchronise on the next 0xFF
-            continue
-        code = data[pos + 1]
-        if code == 0xFF:  # fill byte
-            pos += 1
-            continue
-        if code in _STANDALONE:
-            pos += 2
-            continue
-        if code in (_SOS, _EOI) or not need(pos + 4):
-            return None
-        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-        if length < 2 or not need(pos + 2 + length):
-            return None
-        if code == _COM and data[pos + 4 : pos + 2 + length].lstrip().startswith(b"{"):
-            return data[pos + 4 : pos + 2 + length]
-        pos += 2 + length
-    return None
 
 
 def _number(value: Any, kind: type[int] | type[float]) -> Any:
@@ -203,42 +156,6 @@ def _jpeg_files(store: Path) -> Iterator[tuple[str, str, str]]:
                 yield keyword_dir.name, prefix + name, os.path.join(shard.path, name)
 
 
-def _read_heads(paths: list[str]) -> list[tuple[bytes, int]]:
-    """The first bytes and the size of each file; (b"", 0) when unreadable.
-
-    Pure system calls, which release the GIL: threads overlap the disk waits.
-    """
-    out = []
-    for path in paths:
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            out.append((b"", 0))
-            continue
-        try:
-            out.append((os.read(fd, _HEAD), os.fstat(fd).st_size))
-        except OSError:
-            out.append((b"", 0))
-        finally:
-            os.close(fd)
-    return out
-
-
-def _rest_reader(path: str, offset: int) -> Callable[[int], bytes]:
-    def read_more(size: int) -> bytes:
-        nonlocal offset
-        try:
-            with open(path, "rb") as stream:
-                stream.seek(offset)
-                chunk = stream.read(size)
-        except OSError:
-            return b""
-        offset += len(chunk)
-        return chunk
-
-    return read_more
-
-
 def walk_store(dataset: Dataset) -> None:
     """Add every ``<keyword>/<NNNNN>/*.jpg`` of the store to ``dataset``."""
     files = list(_jpeg_files(dataset.store))
@@ -250,11 +167,11 @@ def walk_store(dataset: Dataset) -> None:
         for index, batch in enumerate(batches):
             while len(pending) < 2 * _THREADS and index + len(pending) < len(batches):
                 paths = [path for _, _, path in batches[index + len(pending)]]
-                pending.append(pool.submit(_read_heads, paths))
+                pending.append(pool.submit(read_heads, paths))
             for (keyword, relative, path), (head, size) in zip(
                 batch, pending.popleft().result(), strict=True
             ):
-                comment = find_comment(head, _rest_reader(path, len(head)))
+                comment = find_comment(head, rest_reader(path, len(head)))
                 photo = _parse_photo(comment, keyword, relative)
                 if photo is None:
                     dataset.unreadable += 1
@@ -348,4 +265,19 @@ def load(store: Path, feed: Path | None = None) -> Dataset:
         except OSError as error:
             raise ReportError(f"cannot read {error.filename}: {error.strerror}") from error
     dataset.summary = read_summary(store)
+    if not dataset.photos and dataset.summary is None:
+        raise ReportError(_nothing_found(store, feed, dataset.unreadable))
     return dataset
+
+
+def _nothing_found(store: Path, feed: Path | None, unreadable: int) -> str:
+    if feed is not None:
+        return f"no photo records in {feed}" + (
+            f" ({unreadable} unusable lines)" * bool(unreadable)
+        )
+    if unreadable:
+        return f"no JPEG under {store} carries flickrspider metadata ({unreadable} files read)"
+    shards = [d for d in _sorted_dirs(store) if len(d.name) == 5 and d.name.isdigit()]
+    if shards:  # e.g. images/paris instead of images
+        return f"{store} looks like one keyword's directory; pass the dataset root {store.parent}"
+    return f"no photos under {store} (expected {store}/<keyword>/<NNNNN>/*.jpg)"
