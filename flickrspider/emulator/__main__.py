@@ -59,17 +59,24 @@ def build_config(opts: argparse.Namespace) -> EmulatorConfig:
         keywords = {k: keywords.get(k, DEFAULT_PHOTOS) for k in names}
     if opts.photos is not None:
         keywords = dict.fromkeys(keywords, opts.photos)
+    bursts = tuple(b for b in config.bursts if b.keyword in keywords)  # of keywords still there
     return config.with_overrides(
-        keywords=keywords, seed=opts.seed, keys=opts.keys, cache_dir=opts.cache_dir
+        bursts=bursts, keywords=keywords, seed=opts.seed, keys=opts.keys, cache_dir=opts.cache_dir
     )
 
 
 async def serve(config: EmulatorConfig, host: str, port: int) -> None:
     """Build the corpus, listen, print the URL, and wait for a stop signal."""
     began = time.perf_counter()
+    stop = asyncio.Event()  # handlers first: a signal right after the URL line must stop us cleanly
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     corpus = Corpus(config)
     emulator = Emulator(corpus)
-    runner = web.AppRunner(make_app(emulator), access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        make_app(emulator), access_log=None, handle_signals=False, shutdown_timeout=0.5
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
@@ -79,10 +86,6 @@ async def serve(config: EmulatorConfig, host: str, port: int) -> None:
     corpus.base_url = url
     print(url, flush=True)
     logger.info("%d photos in %.1fs; serving at %s", len(corpus), time.perf_counter() - began, url)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:

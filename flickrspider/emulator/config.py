@@ -274,7 +274,7 @@ def _convert(name: str, value: Any) -> Any:  # noqa: PLR0911
         if name in ("start", "end"):
             return _time(name, value)
         if name == "bursts":
-            return tuple(Burst.from_dict(b) for b in value)
+            return tuple(b if isinstance(b, Burst) else Burst.from_dict(b) for b in value)
         if name == "keys":
             items = value.split(",") if isinstance(value, str) else value
             return tuple(str(k).strip() for k in items if str(k).strip())

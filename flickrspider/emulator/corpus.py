@@ -190,10 +190,11 @@ class Corpus:
         nsid, name = t.owner(row)
         frame = self.frame(row)
         geo = geo_fields(t, row)
-        sizes = {
+        every = {
             s: size_dims(t, row, s)
             for s in ("s", "q", "t", "m", "n", "w", "", "z", "c", "b", "h", "k", "o")
         }
+        sizes = {s: d for s, d in every.items() if d is not None}
         return {
             "id": str(t.ids[row]),
             "owner": nsid,
@@ -220,12 +221,8 @@ class Corpus:
             "keywords": [t.keywords[k] for k in (t.kw[row], t.kw2[row]) if k >= 0],
             "frame": frame.as_list() if frame else None,
             "frame_layers": [[w, list(rgb)] for w, rgb in frame.layers] if frame else None,
-            "sizes": {(s or "-"): list(d) for s, d in sizes.items() if d is not None},
-            "urls": {
-                s or "-": self.base_url + image_path(t, row, s)
-                for s, d in sizes.items()
-                if d is not None
-            },
+            "sizes": {(s or "-"): list(d) for s, d in sizes.items()},
+            "urls": {(s or "-"): self.base_url + image_path(t, row, s) for s in sizes},
             "faults": {"img_missing": self.is_missing(row), "img_offhost": self.is_offhost(row)},
             "render_seed": render_seed(t, row),
         }

@@ -44,6 +44,7 @@ class PhotoTable:
     kw: np.ndarray  # int16 keyword index
     kw2: np.ndarray  # int16 second keyword or -1
     kwpos: np.ndarray  # int8: keyword words in 0 title, 1 description, 2 tags only
+    camera_title: np.ndarray  # bool: the title is a camera file name (IMG_1234), no words
     fill: np.ndarray  # (N, 6) int16 filler word ids
     taken: np.ndarray  # int64 unix seconds (local time read as UTC)
     taken_unknown: np.ndarray  # bool
@@ -232,6 +233,7 @@ def build_table(config: EmulatorConfig) -> PhotoTable:
     single = np.array([len(tokens(k)) == 1 for k in keywords])
     kwpos = rng.choice(np.array([0, 1, 2], dtype=np.int8), n, p=[0.7, 0.2, 0.1])
     kwpos[(kwpos == 2) & ~single[kw]] = 0
+    camera_title = (kwpos != 0) & (rng.random(n) < 0.3)
     lag = np.where(rng.random(n) < 0.85, rng.exponential(2 * 86400, n), rng.uniform(0, 8 * YEAR, n))
     taken_unknown = rng.random(n) < 0.01
     taken = np.where(taken_unknown, upload, upload - lag.astype(np.int64))
@@ -250,6 +252,7 @@ def build_table(config: EmulatorConfig) -> PhotoTable:
         kw=kw,
         kw2=kw2,
         kwpos=kwpos,
+        camera_title=camera_title,
         fill=_fillers(rng, n, len(filler_vocabulary(keywords))),
         taken=taken,
         taken_unknown=taken_unknown,

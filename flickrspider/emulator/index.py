@@ -46,6 +46,7 @@ def _column_postings(words: list[str], tok: np.ndarray) -> dict[str, np.ndarray]
     tok_sorted, rows = tok.ravel()[order], (order // width).astype(np.int32)
     keep = np.ones(len(order), dtype=bool)
     keep[1:] = (tok_sorted[1:] != tok_sorted[:-1]) | (rows[1:] != rows[:-1])
+    keep &= tok_sorted >= 0
     tok_sorted, rows = tok_sorted[keep], rows[keep]
     bounds = np.flatnonzero(np.diff(tok_sorted)) + 1
     starts = np.concatenate([[0], bounds]).astype(np.int64)
@@ -58,7 +59,9 @@ def _column_postings(words: list[str], tok: np.ndarray) -> dict[str, np.ndarray]
 def build_index(table: PhotoTable) -> Index:
     """Both indexes for ``table``; keyword words always match, fillers where they were written."""
     fillers = filler_vocabulary(table.keywords)
-    text = _column_postings(fillers, table.fill)
+    written = table.fill.copy()
+    written[table.camera_title, :2] = -1  # titles like IMG_1234 carry no filler words
+    text = _column_postings(fillers, written)
     tags = _column_postings(fillers, table.fill[:, 4:])
     keyword_text: dict[str, list[np.ndarray]] = {}
     keyword_tags: dict[str, list[np.ndarray]] = {}

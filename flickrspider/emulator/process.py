@@ -51,6 +51,7 @@ class EmulatorProcess:
         self.proc: subprocess.Popen[str] | None = None
         self._config_file: Path | None = None
         self._reader: threading.Thread | None = None
+        self.returncode: int | None = None
 
     @property
     def api_url(self) -> str:
@@ -108,6 +109,7 @@ class EmulatorProcess:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait(timeout=15)
+            self.returncode = proc.returncode
             if self._reader is not None:
                 self._reader.join(timeout=15)  # the pipe is at EOF once the process is gone
                 self._reader = None

@@ -98,7 +98,7 @@ def texts(table: PhotoTable, row: int, fillers: list[str]) -> tuple[str, str, li
     fill = [fillers[i] for i in table.fill[row]]
     kw_words = tokens(kw)
     title_words = (kw_words if pos == 0 else []) + fill[0:2]
-    if pos != 0 and int(table.hashes[row]) % 3 == 0:  # a camera file name as title
+    if table.camera_title[row]:
         title = f"IMG_{int(table.hashes[row]) % 10000:04d}"
     else:
         title = title_case(title_words)
