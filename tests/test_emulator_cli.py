@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,19 @@ def test_emulator_process_lifecycle_and_start_failure(tmp_path: Path) -> None:
     assert emu.proc is None and proc is not None and proc.poll() == 0 and emu.returncode == 0
     with pytest.raises(EmulatorError, match="failed to start"):
         EmulatorProcess(config={"no_such_key": 1}, stderr=subprocess.DEVNULL).start()
+
+
+def test_cache_dir_keeps_rendered_images(tmp_path: Path) -> None:
+    def thumbnail(emu: EmulatorProcess) -> bytes:
+        record = emu.photo(emu.truth(text="oslo")[0])
+        with urllib.request.urlopen(record["urls"]["t"], timeout=30) as answer:
+            return answer.read()
+
+    args = ("--keywords", "oslo", "--photos", "30", "--cache-dir", str(tmp_path))
+    with EmulatorProcess(*args) as emu:
+        first = thumbnail(emu)
+    cached = list(tmp_path.rglob("*.jpg"))
+    assert len(cached) == 1 and cached[0].read_bytes() == first
+    cached[0].write_bytes(first + b"from the cache")
+    with EmulatorProcess(*args) as emu:
+        assert thumbnail(emu) == first + b"from the cache"

@@ -33,7 +33,8 @@ Corpus (fixed when the emulator starts):
   ``videos`` (0.01): shares, 0..1.
 - ``cap`` (4000): results reachable per query.
 - ``keys`` ([]): accepted API keys; empty accepts any non-empty key.
-- ``cache_dir`` (none), ``image_cache`` (256): rendered images on disk / in memory.
+- ``cache_dir`` (none), ``image_cache`` (256): rendered images on disk / megabytes of
+  them in memory.
 
 Runtime settings (in ``"faults": {...}`` or at the top level; changeable with
 ``POST /_emulator/config`` or ``EmulatorProcess.configure(**settings)``):

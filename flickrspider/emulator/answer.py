@@ -36,7 +36,10 @@ HTML_ERROR = (
     "</div></body></html>\n"
 )
 # Fields Flickr has been seen sending as a string in one answer and a number in
-# another (real answers quoted in tests/fixtures); the mixed_types quirk flips them.
+# another ("total": "234" in shoya123/vue-vuex-flickr-demo tests/unit/mock-data.js;
+# "height_q"=>"150" next to "height_sq"=>75 in janko/flickrie test/client_fixtures.rb;
+# "latitude": -8.698568 next to "longitude": "115.162478" in a 2013 answer quoted in
+# a learning-compojure controller); the mixed_types quirk flips them.
 MIXED_PAGE_FIELDS = ("pages", "perpage", "total")
 MIXED_PHOTO_FIELDS = frozenset(
     """farm license o_width o_height views latitude longitude accuracy datetakengranularity

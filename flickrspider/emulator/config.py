@@ -185,7 +185,7 @@ class EmulatorConfig:
     cap: int = 4000  # results reachable per query
     keys: tuple[str, ...] = ()  # accepted API keys; empty: any non-empty key
     cache_dir: str | None = None  # rendered images are also kept here
-    image_cache: int = 256  # rendered images kept in memory (LRU)
+    image_cache: int = 256  # megabytes of rendered images kept in memory (LRU)
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
 
     @classmethod

@@ -29,10 +29,11 @@ class ImageStore:
     """Bytes of ``(row, suffix)`` images, rendered once and cached."""
 
     def __init__(
-        self, corpus: Corpus, max_items: int, cache_dir: str | None, workers: int | None = None
+        self, corpus: Corpus, max_mb: int, cache_dir: str | None, workers: int | None = None
     ) -> None:
         self.corpus = corpus
-        self.max_items = max_items
+        self.max_bytes = max_mb * 1024 * 1024
+        self.held = 0
         self.cache_dir = Path(cache_dir) / _images_version() if cache_dir else None
         if self.cache_dir:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -61,10 +62,11 @@ class ImageStore:
         finally:
             if key in self.pending and self.pending[key].done():
                 del self.pending[key]
-        if self.max_items:
+        if len(data) <= self.max_bytes and key not in self.memory:
             self.memory[key] = data
-            while len(self.memory) > self.max_items:
-                self.memory.popitem(last=False)
+            self.held += len(data)
+            while self.held > self.max_bytes:
+                self.held -= len(self.memory.popitem(last=False)[1])
         return data
 
     def _disk_path(self, row: int, suffix: str) -> Path | None:

@@ -1,11 +1,12 @@
 """One photo row -> Flickr's photo element (with extras), image URLs and sizes, ground truth.
 
-Field names, and which are strings and which numbers, follow what Flickr's JSON
-sends today (examples of real answers: tests/fixtures/flickr_search_*.json):
-ids, secrets, servers, dates, license, views, tags, coordinates and o_dims are
-strings; farm, ispublic/isfriend/isfamily, context, geo_is_* and the url_X
-heights and widths are numbers; a photo that is not geotagged has numeric
-0 latitude, longitude and accuracy.
+Field names, and which are strings and which numbers, follow Flickr's JSON as
+it is sent today: a 2023 answer (brandonweis/vinted-assignment tests/fixture.ts)
+has numeric page/pages/perpage/total; a 2019 photo quoted in a client's tests has
+"license": "3", "dateupload": "1571326372", "height_l": 768; janko/flickrie
+test/client_fixtures.rb shows string views and o_dims, numeric farm, and numeric 0
+latitude/longitude/accuracy for a photo without a location. Older answers mixed
+strings and numbers for the same field; see ``mixed_types`` in answer.py.
 """
 
 from __future__ import annotations
