@@ -49,8 +49,8 @@ def parser() -> argparse.ArgumentParser:
                    " (its 'path' fields are relative to IMAGES_STORE)")  # fmt: skip
     p.add_argument("--thumbnails", type=_positive, default=24, metavar="N",
                    help="sample thumbnails per keyword (default: 24)")  # fmt: skip
-    p.add_argument("--max-thumbnails", type=_positive, default=480, metavar="N",
-                   help="thumbnails in all, shared between keywords (default: 480)")  # fmt: skip
+    p.add_argument("--max-thumbnails", type=_positive, default=240, metavar="N",
+                   help="thumbnails in all, shared between keywords (default: 240)")  # fmt: skip
     p.add_argument("--max-points", type=_positive, default=20_000, metavar="N",
                    help="locations drawn on the map at most (default: 20000)")  # fmt: skip
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
@@ -62,7 +62,7 @@ def build(
     feed: Path | None = None,
     *,
     per_keyword: int = 24,
-    max_thumbnails: int = 480,
+    max_thumbnails: int = 240,
     max_points: int = 20_000,
 ) -> str:
     """The report of the dataset under ``store`` as an HTML string."""

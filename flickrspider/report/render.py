@@ -34,11 +34,14 @@ def _num(value: int | None) -> str:
 
 
 def _bytes(size: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    raise AssertionError  # pragma: no cover
+    if size < 1024:
+        return f"{size:,} B"
+    value, unit = size / 1024, "KB"
+    for bigger in ("MB", "GB", "TB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{value:,.1f} {unit}"
 
 
 def overview(dataset: Dataset, stats: Stats) -> str:
@@ -64,7 +67,8 @@ def overview(dataset: Dataset, stats: Stats) -> str:
     if not dataset.summary:
         notes.append(
             "No run summary (.flickrspider/summary.json): stored counts come from the"
-            " files; found, duplicates, too small and failed are unknown."
+            f" {'feed' if dataset.source == 'feed' else 'files'}; found, duplicates,"
+            " too small and failed are unknown."
         )
     elif dataset.summary.finished:
         notes.append(f"Last run finished {dataset.summary.finished}.")
