@@ -21,6 +21,7 @@ from flickrspider.report import build, main
 from flickrspider.report.attribution import decode_all
 from flickrspider.report.collect import photo_from_record
 from flickrspider.report.jpegcom import HEAD, find_comment, read_comment
+from flickrspider.report.licenses import license_name, license_url
 from flickrspider.report.svg import hundredths
 
 CHROMIUM = "/usr/bin/chromium"
@@ -95,7 +96,7 @@ def metadata(row: tuple[Any, ...]) -> dict[str, Any]:
         "o_width": width * 2,
         "o_height": height * 2,
         "keyword": keyword,
-        "license_name": "",
+        "license_name": "Attribution License" if license_id == 4 else "",
         "source_url": f"https://live.staticflickr.com/65535/{photo_id}_abcdef1234_b.jpg",
         "source_size": "l",
         "width": width,
@@ -260,6 +261,14 @@ def test_hundredths_are_short_and_exact() -> None:
     ]
 
 
+def test_license_names_are_short_and_versioned() -> None:
+    assert license_name(4, "Attribution License") == "CC BY 2.0"
+    assert license_url(4) == "https://creativecommons.org/licenses/by/2.0/"
+    assert license_name(17, "Some New License") == "Some New License"
+    assert (license_name(17), license_url(17)) == ("License 17", "")
+    assert (license_name(None), license_url(0)) == ("Unknown license", "")
+
+
 # ---- the page
 
 
@@ -320,7 +329,7 @@ def test_report_content(store: Path, tmp_path: Path) -> None:
     shown = page.tables["shown-attribution"][1:]
     assert len(shown) == 10
     assert ["Eiffel tower", "Author 1001", "CC BY 2.0", "paris"] in shown
-    assert ["Untitled", "Author 1005", "Public Domain Dedication (CC0)", "paris"] in shown
+    assert ["Untitled", "Author 1005", "CC0 1.0", "paris"] in shown
     blob = re.search(r'id="attribution-data">([^<]*)<', text)
     assert blob
     data = decode_all(blob.group(1))

@@ -1,6 +1,7 @@
 """Flickr's license ids (``flickr.photos.licenses.getInfo``): short names and deed URLs.
 
-The report needs them for attribution links even when a record lacks ``license_name``.
+The report names licenses by these short, versioned forms ("CC BY 2.0" rather than
+Flickr's "Attribution License"), whatever name a record carries, and links the deed.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ LICENSES: dict[int, tuple[str, str]] = {
     5: ("CC BY-SA 2.0", _CC + "licenses/by-sa/2.0/"),
     6: ("CC BY-ND 2.0", _CC + "licenses/by-nd/2.0/"),
     7: ("No known copyright restrictions", "https://www.flickr.com/commons/usage/"),
-    8: ("United States Government Work", "https://www.usa.gov/government-copyright"),
-    9: ("Public Domain Dedication (CC0)", _CC + "publicdomain/zero/1.0/"),
-    10: ("Public Domain Mark", _CC + "publicdomain/mark/1.0/"),
+    8: ("US Government Work", "https://www.usa.gov/government-copyright"),
+    9: ("CC0 1.0", _CC + "publicdomain/zero/1.0/"),
+    10: ("Public Domain Mark 1.0", _CC + "publicdomain/mark/1.0/"),
     11: ("CC BY 4.0", _CC + "licenses/by/4.0/"),
     12: ("CC BY-SA 4.0", _CC + "licenses/by-sa/4.0/"),
     13: ("CC BY-ND 4.0", _CC + "licenses/by-nd/4.0/"),
@@ -30,12 +31,12 @@ LICENSES: dict[int, tuple[str, str]] = {
 
 
 def license_name(license_id: int | None, stored_name: str = "") -> str:
-    """The name stored with the photo, else Flickr's name for the id."""
+    """The short name of a known id, else the name stored with the photo."""
+    if license_id in LICENSES:
+        return LICENSES[license_id][0]
     if stored_name:
         return stored_name
-    if license_id is None:
-        return "Unknown license"
-    return LICENSES.get(license_id, (f"License {license_id}", ""))[0]
+    return "Unknown license" if license_id is None else f"License {license_id}"
 
 
 def license_url(license_id: int | None) -> str:
