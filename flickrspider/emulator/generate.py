@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from flickrspider.emulator.config import EmulatorConfig
-from flickrspider.emulator.words import FILLERS, NAME_SYLLABLES, tokens
+from flickrspider.emulator.words import CITIES, FILLERS, NAME_SYLLABLES, normalize_tag, tokens
 
 YEAR = 365.25 * 86400
 N_FILLERS = 6  # filler words per photo: 0-1 title, 2-3 description, 4-5 tags
@@ -156,11 +156,13 @@ def nsid(nsids: np.ndarray, index: int) -> str:
 
 
 def _geo(
-    rng: np.random.Generator, kw: np.ndarray, n_kw: int, share: float
+    rng: np.random.Generator, kw: np.ndarray, keywords: list[str], share: float
 ) -> tuple[np.ndarray, ...]:
     """Latitude, longitude, accuracy and place of each photo: clusters around a keyword's centre."""
-    n = len(kw)
+    n, n_kw = len(kw), len(keywords)
     centres = np.column_stack([rng.uniform(-45, 62, n_kw), rng.uniform(-175, 175, n_kw)])
+    for k, keyword in enumerate(keywords):  # well-known places where they are, for nicer maps
+        centres[k] = CITIES.get(normalize_tag(keyword), centres[k])
     offsets = rng.normal(0, 0.15, (n_kw, CLUSTERS, 2))
     weights = rng.dirichlet(np.ones(CLUSTERS), n_kw)
     cluster = (rng.random(n)[:, None] > np.cumsum(weights[kw], axis=1)).sum(axis=1)
@@ -238,7 +240,7 @@ def build_table(config: EmulatorConfig) -> PhotoTable:
     taken_unknown = rng.random(n) < 0.01
     taken = np.where(taken_unknown, upload, upload - lag.astype(np.int64))
     owner, nsids = _owners(kw, n_kw, rng)
-    lat, lon, accuracy, place = _geo(rng, kw, n_kw, config.geo)
+    lat, lon, accuracy, place = _geo(rng, kw, keywords, config.geo)
     width, height = _dimensions(rng, n, config.small)
     u = rng.random(n)
     fmt = np.where(u < config.png, 1, np.where(u < config.png + config.gif, 2, 0)).astype(np.int8)

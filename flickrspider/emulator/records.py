@@ -102,7 +102,7 @@ def texts(table: PhotoTable, row: int, fillers: list[str]) -> tuple[str, str, li
     if table.camera_title[row]:
         title = f"IMG_{int(table.hashes[row]) % 10000:04d}"
     else:
-        title = title_case(title_words)
+        title = title_case(list(dict.fromkeys(title_words)))
     desc_words = fill[2:4] + (kw_words if pos == 1 else [])
     tags = [normalize_tag(kw)]
     if kw2 >= 0:

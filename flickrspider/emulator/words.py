@@ -25,6 +25,23 @@ FILLERS = tuple(
 
 NAME_SYLLABLES = ("ka", "lo", "mi", "ra", "sen", "tu", "vel", "do", "an", "ri", "co", "ma", "zu")
 
+# Centres of a few well-known places (lat, lon), keyed by normalised tag.
+CITIES = {
+    "paris": (48.8566, 2.3522),
+    "london": (51.5074, -0.1278),
+    "newyork": (40.7128, -74.006),
+    "tokyo": (35.6762, 139.6503),
+    "sãopaulo": (-23.5505, -46.6333),
+    "saopaulo": (-23.5505, -46.6333),
+    "rome": (41.9028, 12.4964),
+    "berlin": (52.52, 13.405),
+    "sydney": (-33.8688, 151.2093),
+    "cairo": (30.0444, 31.2357),
+    "oslo": (59.9139, 10.7522),
+    "argentina": (-34.6037, -58.3816),
+    "sanfrancisco": (37.7749, -122.4194),
+}
+
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
 
