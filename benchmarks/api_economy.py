@@ -69,7 +69,7 @@ def main() -> int:
     rows = []
     with EmulatorProcess("--keys", KEY, config=config) as emu, tempfile.TemporaryDirectory() as tmp:
         for keyword in keywords:
-            truth = set(emu.truth(text=keyword, has_geo=1, accuracy=6, min_upload_date=START,
+            truth = set(emu.truth(text=keyword, has_geo=1, accuracy=6, media="photos", min_upload_date=START,
                                   max_upload_date=end))
             floor = math.ceil(len(truth) / PER_PAGE)
             calls, ids, seconds = crawl_ours(emu, keyword, Path(tmp))

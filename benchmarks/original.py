@@ -5,7 +5,10 @@ counted bisection probes toward 250 photos, then pages 1..min(16, pages) sorted
 by interestingness; the next window starts where this one ended. Sleeps are
 left out (the benchmark counts calls, not seconds). Quirks kept on purpose: the
 page count comes from the last probe although maxtime moved after it, and
-consecutive windows share their boundary second.
+consecutive windows share their boundary second. One deviation, so that the
+baseline does not lose the tail of a keyword: maxtime is clamped to the end date
+and bisection goes on there (the original stopped probing as soon as maxtime
+passed the end and paged whatever window it had, up to 4,000 photos of it).
 """
 
 from __future__ import annotations
@@ -54,13 +57,16 @@ class OriginalCrawler:
             maxtime = int(0.95 * lower + 0.05 * upper)
             keep_going = 6
             photos: dict[str, Any] = {"pages": 0}
-            while keep_going > 0 and maxtime < end:
+            while keep_going > 0:
+                maxtime = min(maxtime, end)  # deviation: never past the end date
                 photos = self.search(page=1, min_upload_date=mintime, max_upload_date=maxtime)
                 total = int(photos["total"])
                 if total > DESIRED:
                     upper = maxtime
                     maxtime = (lower + maxtime) // 2
                 if total < DESIRED:
+                    if maxtime >= end:
+                        break  # deviation: the rest of the range fits in this window
                     lower = maxtime
                     maxtime = (upper + maxtime) // 2
                 if total > 0:

@@ -78,3 +78,4 @@ EXTENSIONS = {
 # Seconds between progress lines (per keyword: found/total, windows, calls, ETA).
 FLICKR_PROGRESS_INTERVAL = 30.0
 # Pipelines are chosen by the spider for its flow (see flickrspider.spiders.flickr).
+REMOTE_CONTROL_ENABLED = False

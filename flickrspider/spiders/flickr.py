@@ -13,7 +13,9 @@ pipelines (dedup, size choice, images) unless ``download=0``.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -21,7 +23,7 @@ import scrapy
 from scrapy.exceptions import CloseSpider
 
 from flickrspider import flickrapi, windows
-from flickrspider.args import SearchArgs, is_negative, query_text
+from flickrspider.args import ArgumentError, SearchArgs, is_negative, query_text
 from flickrspider.config import ConfigError, FlickrConfig
 from flickrspider.items import STAGE1_FIELDS, STORED_FIELDS, PhotoItem
 from flickrspider.licenses import license_name
@@ -42,6 +44,18 @@ PIPELINES_FULL = {
     "flickrspider.imagespipeline.FlickrImagesPipeline": 300,
 }
 REAL_FLICKR_HOST = "api.flickr.com"
+
+
+@contextmanager
+def fail_early() -> Iterator[None]:
+    """A bad argument or setting ends the run before any request, with one line
+    naming the culprit (no traceback) and exit status 2."""
+    try:
+        yield
+    except (ArgumentError, ConfigError) as exc:
+        logger.critical("%s", exc)
+        print(f"flickrspider: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
 
 
 def configure_crawl(crawler: Crawler, *, download: bool) -> FlickrConfig:
@@ -67,8 +81,9 @@ class FlickrSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.config = configure_crawl(crawler, download=spider.args.download)
+        with fail_early():
+            spider = super().from_crawler(crawler, *args, **kwargs)
+            spider.config = configure_crawl(crawler, download=spider.args.download)
         spider.per_page = flickrapi.per_page_for(spider.args.geo, spider.args.bbox)
         spider.planner = windows.PlannerConfig(per_page=spider.per_page)
         return spider

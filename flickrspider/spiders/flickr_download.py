@@ -19,7 +19,7 @@ import scrapy
 from flickrspider.args import DownloadArgs
 from flickrspider.items import PhotoItem
 from flickrspider.licenses import license_name
-from flickrspider.spiders.flickr import configure_crawl
+from flickrspider.spiders.flickr import configure_crawl, fail_early
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -56,8 +56,9 @@ class FlickrDownloadSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        configure_crawl(crawler, download=True)
+        with fail_early():
+            spider = super().from_crawler(crawler, *args, **kwargs)
+            configure_crawl(crawler, download=True)
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
