@@ -105,6 +105,7 @@ class Corpus:
             return fail(exc.code, exc.message)
 
     def search_query(self, q: Query) -> dict[str, Any]:
+        """The answer to an already parsed query: one page of the reachable results."""
         reachable, true_total = self._results_for(q)
         total = self.reported_total(q, true_total)
         last_page = max(1, math.ceil(len(reachable) / q.per_page))
