@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+
+COMMANDS = {"demo": "flickrspider.demo", "meta": "flickrspider.meta", "report": "flickrspider.report"}
 
 USAGE = """usage: python -m flickrspider COMMAND [ARGS]
 
@@ -21,16 +24,11 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, end="")
         return 0 if args else 2
     command, rest = args[0], args[1:]
-    if command == "demo":
-        from flickrspider.demo import main as run
-    elif command == "meta":
-        from flickrspider.meta import main as run
-    elif command == "report":
-        from flickrspider.report import main as run
-    else:
+    if command not in COMMANDS:
         print(f"flickrspider: unknown command {command!r} (try --help)", file=sys.stderr)
         return 2
-    return run(rest)
+    module = importlib.import_module(COMMANDS[command])
+    return int(module.main(rest))
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         return code
     from flickrspider.report import main as report_main
 
-    report_main([str(images), "-o", str(report)])
+    report_main([str(images), "-o", str(report), "-q"])
     stored = sum(1 for _ in images.rglob("*.jpg"))
     print(f"demo: {stored} images in {images}")
     print(f"demo: feed {feed}")
