@@ -63,6 +63,18 @@ def _frame_colour(rng: random.Random) -> RGB:
     return (round(r * 255), round(g * 255), round(b * 255))
 
 
+def _close(a: RGB, b: RGB) -> bool:
+    return sum(abs(x - y) for x, y in zip(a, b, strict=True)) < 90
+
+
+def _opposite(c: RGB) -> RGB:
+    """A colour far from ``c``: its inverse, or black/white for mid grays."""
+    inverse = (255 - c[0], 255 - c[1], 255 - c[2])
+    if not _close(inverse, c):
+        return inverse
+    return (8, 8, 8) if sum(c) > 382 else (245, 245, 245)
+
+
 def random_frame(rng: random.Random, width: int, height: int) -> FrameSpec:
     """A random border for a ``width`` x ``height`` original.
 
@@ -78,6 +90,8 @@ def random_frame(rng: random.Random, width: int, height: int) -> FrameSpec:
         sides = [max(2, round(base * rng.uniform(0.6, 1.6))) for _ in range(4)]
     else:
         sides = [base, base, base, max(2, round(base * rng.uniform(1.3, 2.5)))]
+    limits = [round(0.15 * width), round(0.15 * height)] * 2  # frames stay under 15% a side
+    sides = [max(1, min(s, lim)) for s, lim in zip(sides, limits, strict=True)]
     n_layers = 1 if rng.random() < 0.55 else (2 if rng.random() < 0.78 else 3)
     inner: list[tuple[int, RGB]] = []
     room = min(sides)
@@ -85,11 +99,13 @@ def random_frame(rng: random.Random, width: int, height: int) -> FrameSpec:
         w = max(1, round(rng.uniform(0.1, 0.35) * room))
         if sum(x for x, _ in inner) + w >= room:
             break
-        inner.append((w, _frame_colour(rng)))
+        colour = _frame_colour(rng)
+        if inner and _close(colour, inner[-1][1]):  # adjacent layers must differ visibly
+            colour = _opposite(colour)
+        inner.append((w, colour))
     outer_colour = _frame_colour(rng)
-    for _, colour in inner:  # adjacent layers must differ visibly
-        if sum(abs(a - b) for a, b in zip(colour, outer_colour, strict=True)) < 90:
-            outer_colour = tuple(255 - c for c in colour)  # type: ignore[assignment]
+    if inner and _close(outer_colour, inner[-1][1]):
+        outer_colour = _opposite(inner[-1][1])
     outer_w = room - sum(w for w, _ in inner)
     layers = ((outer_w, outer_colour), *reversed(inner))
     left, top, right, bottom = sides
