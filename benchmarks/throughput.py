@@ -1,0 +1,124 @@
+"""Stage-2 throughput: flickrspider vs a plain Scrapy ImagesPipeline spider, same URLs.
+
+    .venv/bin/python benchmarks/throughput.py [--photos 3600] [--cache benchmarks/out/cache]
+
+Starts the emulator on a fixed corpus (default size mix: frames, small and
+large originals, PNGs) and a second one where every photo can pass through
+unchanged (no frames, nothing too small). For each, a stage-1 crawl lists the
+photos; the emulator's image cache is warmed so neither contender waits on
+rendering; then, in the same run, ``scrapy crawl flickr_download`` and the plain
+ImagesPipeline spider (benchmarks/plain_images_spider.py) fetch the same URLs
+with the same concurrency. Printed: images/s, CPU ms per image, peak RSS.
+Targets: >= 3x the plain pipeline's images/s; >= 250 images/s pass-through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flickrspider.emulator import EmulatorProcess  # noqa: E402
+
+KEY = "bench-key"
+CONCURRENCY = {"CONCURRENT_REQUESTS": "32", "CONCURRENT_REQUESTS_PER_DOMAIN": "32"}
+
+
+def corpus(photos: int, passthrough: bool, cache: Path) -> dict:
+    config = {"seed": 77, "keywords": {"throughput": photos}, "shared": 0.0, "cache_dir": str(cache)}
+    if passthrough:
+        config.update(frames=0.0, small=0.0, png=0.0, gif=0.0, no_large=0.0, videos=0.0)
+    return config
+
+
+def scrapy(args: list[str], cwd: Path, settings: dict[str, str], project: bool = True) -> dict:
+    command = [sys.executable, str(ROOT / "benchmarks" / "measure.py"), "--",
+               sys.executable, "-m", "scrapy", *args]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    env = {**os.environ, "FLICKR_API_KEY": KEY}
+    if project:
+        env["SCRAPY_SETTINGS_MODULE"] = "flickrspider.settings"
+    else:
+        env.pop("SCRAPY_SETTINGS_MODULE", None)
+    out = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def chosen_url(record: dict) -> str:
+    urls = record["urls"]
+    return urls.get("l") or urls["o"]
+
+
+def warm(urls: list[str]) -> None:
+    def fetch(url: str) -> None:
+        with urllib.request.urlopen(url, timeout=120) as answer:  # noqa: S310 - loopback emulator
+            answer.read()
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(fetch, urls))
+
+
+def run_case(name: str, photos: int, passthrough: bool, cache: Path) -> list[dict]:
+    rows = []
+    with EmulatorProcess("--keys", KEY, config=corpus(photos, passthrough, cache)) as emu, \
+            tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        host = urlsplit(emu.url).netloc
+        base = {"FLICKR_API_URL": emu.api_url, "FLICKR_IMAGE_HOSTS": host, "LOG_LEVEL": "WARNING",
+                "FLICKR_API_CALLS_PER_HOUR": "100000000", "AUTOTHROTTLE_ENABLED": "False",
+                "FLICKR_PROGRESS_INTERVAL": "0", **CONCURRENCY}
+        scrapy(["crawl", "flickr", "-a", "keywords=throughput", "-a", "geo=0", "-a", "download=0",
+                "-O", str(work / "photos.jsonl")], work, base)
+        records = [json.loads(line) for line in (work / "photos.jsonl").read_text().splitlines()]
+        urls = [chosen_url(r) for r in records]
+        (work / "urls.txt").write_text("\n".join(urls) + "\n")
+        print(f"{name}: {len(urls)} photos; warming the emulator's image cache ...", file=sys.stderr)
+        warm(urls)
+        ours = scrapy(["crawl", "flickr_download", "-a", f"input={work / 'photos.jsonl'}"], work,
+                      {**base, "IMAGES_STORE": str(work / "ours")})
+        stored = sum(1 for _ in (work / "ours").rglob("*.jpg"))
+        plain = scrapy(["runspider", str(ROOT / "benchmarks" / "plain_images_spider.py"),
+                        "-a", f"urls={work / 'urls.txt'}"], work,
+                       {"IMAGES_STORE": str(work / "plain"), "LOG_LEVEL": "WARNING", **CONCURRENCY},
+                       project=False)
+        plain_stored = sum(1 for _ in (work / "plain").rglob("*.jpg"))
+        for who, m, n in (("flickrspider", ours, stored), ("plain ImagesPipeline", plain, plain_stored)):
+            rows.append({"case": name, "who": who, "fetched": len(urls), "stored": n,
+                         "images_per_s": len(urls) / m["wall_s"], "cpu_ms_per_image": 1000 * m["cpu_s"] / len(urls),
+                         "peak_rss_mb": m["peak_rss_mb"], "wall_s": m["wall_s"]})
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=3600)
+    parser.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / "out" / "cache")
+    opts = parser.parse_args()
+    rows = []
+    for name, passthrough in (("default mix", False), ("pass-through", True)):
+        cache = opts.cache / name.replace(" ", "-")
+        cache.mkdir(parents=True, exist_ok=True)
+        rows += run_case(name, opts.photos, passthrough, cache)
+    print(f"{'case':13} {'pipeline':21} {'photos':>6} {'stored':>6} {'images/s':>9} {'CPU ms/img':>10} {'peak RSS MB':>11}")
+    for r in rows:
+        print(f"{r['case']:13} {r['who']:21} {r['fetched']:6d} {r['stored']:6d} {r['images_per_s']:9.1f} "
+              f"{r['cpu_ms_per_image']:10.2f} {r['peak_rss_mb']:11.1f}")
+    for case in ("default mix", "pass-through"):
+        ours, plain = (r for r in rows if r["case"] == case)
+        print(f"{case}: flickrspider / plain = {ours['images_per_s'] / plain['images_per_s']:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
