@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.original import OriginalCrawler  # noqa: E402
-from flickrspider.emulator import EmulatorProcess  # noqa: E402
+from benchmarks.original import OriginalCrawler
+from flickrspider.emulator import EmulatorProcess
 
 KEY = "bench-key"
 START = 1075593600  # 2004-02-01, Flickr's launch and the spider's default
@@ -36,10 +36,25 @@ PER_PAGE = 250  # geo queries
 def crawl_ours(emu: EmulatorProcess, keyword: str, workdir: Path) -> tuple[int, set[str], float]:
     feed = workdir / "feed.jsonl"
     command = [
-        sys.executable, "-m", "scrapy", "crawl", "flickr", "-a", f"keywords={keyword}",
-        "-a", "download=0", "-O", str(feed),
-        "-s", f"FLICKR_API_URL={emu.api_url}", "-s", "FLICKR_API_CALLS_PER_HOUR=100000000",
-        "-s", "LOG_LEVEL=WARNING", "-s", "FLICKR_PROGRESS_INTERVAL=0",
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "flickr",
+        "-a",
+        f"keywords={keyword}",
+        "-a",
+        "download=0",
+        "-O",
+        str(feed),
+        "-s",
+        f"FLICKR_API_URL={emu.api_url}",
+        "-s",
+        "FLICKR_API_CALLS_PER_HOUR=100000000",
+        "-s",
+        "LOG_LEVEL=WARNING",
+        "-s",
+        "FLICKR_PROGRESS_INTERVAL=0",
     ]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "flickrspider.settings", "FLICKR_API_KEY": KEY}
     emu.reset()
@@ -69,16 +84,33 @@ def main() -> int:
     rows = []
     with EmulatorProcess("--keys", KEY, config=config) as emu, tempfile.TemporaryDirectory() as tmp:
         for keyword in keywords:
-            truth = set(emu.truth(text=keyword, has_geo=1, accuracy=6, media="photos", min_upload_date=START,
-                                  max_upload_date=end))
+            truth = set(
+                emu.truth(
+                    text=keyword,
+                    has_geo=1,
+                    accuracy=6,
+                    media="photos",
+                    min_upload_date=START,
+                    max_upload_date=end,
+                )
+            )
             floor = math.ceil(len(truth) / PER_PAGE)
             calls, ids, seconds = crawl_ours(emu, keyword, Path(tmp))
-            row = {"keyword": keyword, "photos": len(truth), "floor": floor, "ours": calls,
-                   "ours_recall": len(ids & truth) / max(1, len(truth)), "ours_s": seconds}
+            row = {
+                "keyword": keyword,
+                "photos": len(truth),
+                "floor": floor,
+                "ours": calls,
+                "ours_recall": len(ids & truth) / max(1, len(truth)),
+                "ours_s": seconds,
+            }
             if not opts.skip_original:
                 o_calls, o_ids, o_seconds = crawl_original(emu, keyword, end)
-                row.update(original=o_calls, original_recall=len(o_ids & truth) / max(1, len(truth)),
-                           original_s=o_seconds)
+                row.update(
+                    original=o_calls,
+                    original_recall=len(o_ids & truth) / max(1, len(truth)),
+                    original_s=o_seconds,
+                )
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
     print_table(rows)
@@ -89,8 +121,12 @@ def print_table(rows: list[dict]) -> None:
     def per_k(calls: float, n: int) -> str:
         return f"{1000 * calls / max(1, n):7.2f}"
 
-    print(f"{'keyword':14} {'photos':>8} | {'calls/1k photos':^32} | {'x floor':^15} | {'recall':^15}")
-    print(f"{'':14} {'':>8} | {'floor':>7} {'ours':>7} {'original':>9}        | {'ours':>6} {'orig':>7} | {'ours':>6} {'orig':>7}")
+    print(
+        f"{'keyword':14} {'photos':>8} | {'calls/1k photos':^32} | {'x floor':^15} | {'recall':^15}"
+    )
+    print(
+        f"{'':14} {'':>8} | {'floor':>7} {'ours':>7} {'original':>9}        | {'ours':>6} {'orig':>7} | {'ours':>6} {'orig':>7}"
+    )
     for r in rows:
         orig = r.get("original")
         print(

@@ -20,12 +20,16 @@ def main() -> int:
     code = subprocess.call(command)
     wall = time.perf_counter() - began
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(json.dumps({
-        "returncode": code,
-        "wall_s": wall,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_rss_mb": usage.ru_maxrss / 1024,
-    }))
+    print(
+        json.dumps(
+            {
+                "returncode": code,
+                "wall_s": wall,
+                "cpu_s": usage.ru_utime + usage.ru_stime,
+                "peak_rss_mb": usage.ru_maxrss / 1024,
+            }
+        )
+    )
     return code
 
 

@@ -32,15 +32,22 @@ class OriginalCrawler:
 
     def search(self, **params: Any) -> dict[str, Any]:
         query = {
-            "method": "flickr.photos.search", "api_key": self.api_key, "format": "json",
-            "nojsoncallback": "1", "media": "photos", "per_page": "250", "has_geo": "1",
-            "accuracy": "6", "text": self.text, **{k: str(v) for k, v in params.items()},
+            "method": "flickr.photos.search",
+            "api_key": self.api_key,
+            "format": "json",
+            "nojsoncallback": "1",
+            "media": "photos",
+            "per_page": "250",
+            "has_geo": "1",
+            "accuracy": "6",
+            "text": self.text,
+            **{k: str(v) for k, v in params.items()},
         }
         for _attempt in range(5):  # the original retried on exceptions
             self.calls += 1
             url = f"{self.api_url}?{urllib.parse.urlencode(query)}"
             try:
-                with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - loopback emulator
+                with urllib.request.urlopen(url, timeout=30) as answer:
                     body = json.loads(answer.read())
             except (OSError, ValueError):
                 continue
@@ -74,8 +81,13 @@ class OriginalCrawler:
                 else:
                     upper += timeskip
             for page in range(1, min(16, int(photos["pages"])) + 1):
-                answer = self.search(page=page, sort="interestingness-desc", extras=EXTRAS,
-                                     min_upload_date=mintime, max_upload_date=maxtime)
+                answer = self.search(
+                    page=page,
+                    sort="interestingness-desc",
+                    extras=EXTRAS,
+                    min_upload_date=mintime,
+                    max_upload_date=maxtime,
+                )
                 self.ids.update(p["id"] for p in answer["photo"])
             timeskip = max(1, maxtime - mintime)
             mintime = maxtime

@@ -35,15 +35,27 @@ CONCURRENCY = {"CONCURRENT_REQUESTS": "32", "CONCURRENT_REQUESTS_PER_DOMAIN": "3
 
 
 def corpus(photos: int, passthrough: bool, cache: Path) -> dict:
-    config = {"seed": 77, "keywords": {"throughput": photos}, "shared": 0.0, "cache_dir": str(cache)}
+    config = {
+        "seed": 77,
+        "keywords": {"throughput": photos},
+        "shared": 0.0,
+        "cache_dir": str(cache),
+    }
     if passthrough:
         config.update(frames=0.0, small=0.0, png=0.0, gif=0.0, no_large=0.0, videos=0.0)
     return config
 
 
 def scrapy(args: list[str], cwd: Path, settings: dict[str, str], project: bool = True) -> dict:
-    command = [sys.executable, str(ROOT / "benchmarks" / "measure.py"), "--",
-               sys.executable, "-m", "scrapy", *args]
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "measure.py"),
+        "--",
+        sys.executable,
+        "-m",
+        "scrapy",
+        *args,
+    ]
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]
     env = {**os.environ, "FLICKR_API_KEY": KEY}
@@ -62,7 +74,7 @@ def chosen_url(record: dict) -> str:
 
 def warm(urls: list[str]) -> None:
     def fetch(url: str) -> None:
-        with urllib.request.urlopen(url, timeout=120) as answer:  # noqa: S310 - loopback emulator
+        with urllib.request.urlopen(url, timeout=120) as answer:
             answer.read()
 
     with ThreadPoolExecutor(4) as pool:
@@ -71,32 +83,78 @@ def warm(urls: list[str]) -> None:
 
 def run_case(name: str, photos: int, passthrough: bool, cache: Path) -> list[dict]:
     rows = []
-    with EmulatorProcess("--keys", KEY, config=corpus(photos, passthrough, cache)) as emu, \
-            tempfile.TemporaryDirectory() as tmp:
+    with (
+        EmulatorProcess("--keys", KEY, config=corpus(photos, passthrough, cache)) as emu,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         work = Path(tmp)
         host = urlsplit(emu.url).netloc
-        base = {"FLICKR_API_URL": emu.api_url, "FLICKR_IMAGE_HOSTS": host, "LOG_LEVEL": "WARNING",
-                "FLICKR_API_CALLS_PER_HOUR": "100000000", "AUTOTHROTTLE_ENABLED": "False",
-                "FLICKR_PROGRESS_INTERVAL": "0", **CONCURRENCY}
-        scrapy(["crawl", "flickr", "-a", "keywords=throughput", "-a", "geo=0", "-a", "download=0",
-                "-O", str(work / "photos.jsonl")], work, base)
+        base = {
+            "FLICKR_API_URL": emu.api_url,
+            "FLICKR_IMAGE_HOSTS": host,
+            "LOG_LEVEL": "WARNING",
+            "FLICKR_API_CALLS_PER_HOUR": "100000000",
+            "AUTOTHROTTLE_ENABLED": "False",
+            "FLICKR_PROGRESS_INTERVAL": "0",
+            **CONCURRENCY,
+        }
+        scrapy(
+            [
+                "crawl",
+                "flickr",
+                "-a",
+                "keywords=throughput",
+                "-a",
+                "geo=0",
+                "-a",
+                "download=0",
+                "-O",
+                str(work / "photos.jsonl"),
+            ],
+            work,
+            base,
+        )
         records = [json.loads(line) for line in (work / "photos.jsonl").read_text().splitlines()]
         urls = [chosen_url(r) for r in records]
         (work / "urls.txt").write_text("\n".join(urls) + "\n")
-        print(f"{name}: {len(urls)} photos; warming the emulator's image cache ...", file=sys.stderr)
+        print(
+            f"{name}: {len(urls)} photos; warming the emulator's image cache ...", file=sys.stderr
+        )
         warm(urls)
-        ours = scrapy(["crawl", "flickr_download", "-a", f"input={work / 'photos.jsonl'}"], work,
-                      {**base, "IMAGES_STORE": str(work / "ours")})
+        ours = scrapy(
+            ["crawl", "flickr_download", "-a", f"input={work / 'photos.jsonl'}"],
+            work,
+            {**base, "IMAGES_STORE": str(work / "ours")},
+        )
         stored = sum(1 for _ in (work / "ours").rglob("*.jpg"))
-        plain = scrapy(["runspider", str(ROOT / "benchmarks" / "plain_images_spider.py"),
-                        "-a", f"urls={work / 'urls.txt'}"], work,
-                       {"IMAGES_STORE": str(work / "plain"), "LOG_LEVEL": "WARNING", **CONCURRENCY},
-                       project=False)
+        plain = scrapy(
+            [
+                "runspider",
+                str(ROOT / "benchmarks" / "plain_images_spider.py"),
+                "-a",
+                f"urls={work / 'urls.txt'}",
+            ],
+            work,
+            {"IMAGES_STORE": str(work / "plain"), "LOG_LEVEL": "WARNING", **CONCURRENCY},
+            project=False,
+        )
         plain_stored = sum(1 for _ in (work / "plain").rglob("*.jpg"))
-        for who, m, n in (("flickrspider", ours, stored), ("plain ImagesPipeline", plain, plain_stored)):
-            rows.append({"case": name, "who": who, "fetched": len(urls), "stored": n,
-                         "images_per_s": len(urls) / m["wall_s"], "cpu_ms_per_image": 1000 * m["cpu_s"] / len(urls),
-                         "peak_rss_mb": m["peak_rss_mb"], "wall_s": m["wall_s"]})
+        for who, m, n in (
+            ("flickrspider", ours, stored),
+            ("plain ImagesPipeline", plain, plain_stored),
+        ):
+            rows.append(
+                {
+                    "case": name,
+                    "who": who,
+                    "fetched": len(urls),
+                    "stored": n,
+                    "images_per_s": len(urls) / m["wall_s"],
+                    "cpu_ms_per_image": 1000 * m["cpu_s"] / len(urls),
+                    "peak_rss_mb": m["peak_rss_mb"],
+                    "wall_s": m["wall_s"],
+                }
+            )
     return rows
 
 
@@ -110,10 +168,14 @@ def main() -> int:
         cache = opts.cache / name.replace(" ", "-")
         cache.mkdir(parents=True, exist_ok=True)
         rows += run_case(name, opts.photos, passthrough, cache)
-    print(f"{'case':13} {'pipeline':21} {'photos':>6} {'stored':>6} {'images/s':>9} {'CPU ms/img':>10} {'peak RSS MB':>11}")
+    print(
+        f"{'case':13} {'pipeline':21} {'photos':>6} {'stored':>6} {'images/s':>9} {'CPU ms/img':>10} {'peak RSS MB':>11}"
+    )
     for r in rows:
-        print(f"{r['case']:13} {r['who']:21} {r['fetched']:6d} {r['stored']:6d} {r['images_per_s']:9.1f} "
-              f"{r['cpu_ms_per_image']:10.2f} {r['peak_rss_mb']:11.1f}")
+        print(
+            f"{r['case']:13} {r['who']:21} {r['fetched']:6d} {r['stored']:6d} {r['images_per_s']:9.1f} "
+            f"{r['cpu_ms_per_image']:10.2f} {r['peak_rss_mb']:11.1f}"
+        )
     for case in ("default mix", "pass-through"):
         ours, plain = (r for r in rows if r["case"] == case)
         print(f"{case}: flickrspider / plain = {ours['images_per_s'] / plain['images_per_s']:.2f}x")

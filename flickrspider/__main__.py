@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib
 import sys
 
-COMMANDS = {"demo": "flickrspider.demo", "meta": "flickrspider.meta", "report": "flickrspider.report"}
+COMMANDS = {
+    "demo": "flickrspider.demo",
+    "meta": "flickrspider.meta",
+    "report": "flickrspider.report",
+}
 
 USAGE = """usage: python -m flickrspider COMMAND [ARGS]
 

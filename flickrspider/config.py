@@ -53,13 +53,19 @@ class FlickrConfig:
         if urlsplit(api_url).scheme not in {"http", "https"} or not urlsplit(api_url).netloc:
             raise _bad("FLICKR_API_URL", api_url, "must be an http(s) URL")
         calls = _int(settings, "FLICKR_API_CALLS_PER_HOUR", 1, None)
-        hosts = tuple(h.strip().lower() for h in settings.getlist("FLICKR_IMAGE_HOSTS") if h.strip())
+        hosts = tuple(
+            h.strip().lower() for h in settings.getlist("FLICKR_IMAGE_HOSTS") if h.strip()
+        )
         for host in hosts:
             if not _HOST_RE.match(host):
                 raise _bad("FLICKR_IMAGE_HOSTS", host, "must be host or host:port patterns")
         sizes = tuple(s.strip() for s in settings.getlist("FLICKR_SIZES") if s.strip())
         if not sizes or any(s not in SIZE_LETTERS for s in sizes):
-            raise _bad("FLICKR_SIZES", sizes, f"must be Flickr size letters from {''.join(sorted(SIZE_LETTERS))}")
+            raise _bad(
+                "FLICKR_SIZES",
+                sizes,
+                f"must be Flickr size letters from {''.join(sorted(SIZE_LETTERS))}",
+            )
         max_side = _int(settings, "FLICKR_MAX_SIDE", 16, None)
         min_side = _int(settings, "FLICKR_MIN_SIDE", 0, None)
         if min_side > max_side:

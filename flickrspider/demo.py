@@ -22,7 +22,9 @@ DEMO_CONFIG = {"seed": 7, "keywords": {"paris": 120, "tokyo": 90, "são paulo": 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flickrspider demo", description=__doc__)
-    parser.add_argument("--out", default="demo_output", help="output directory (default: %(default)s)")
+    parser.add_argument(
+        "--out", default="demo_output", help="output directory (default: %(default)s)"
+    )
     opts = parser.parse_args(argv)
     out = Path(opts.out).resolve()
     images, feed, report = out / "images", out / "photos.jsonl", out / "report.html"
@@ -31,18 +33,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo: Flickr emulator at {emu.url}", flush=True)
         host = urlsplit(emu.url).netloc
         command = [
-            sys.executable, "-m", "scrapy", "crawl", "flickr",
-            "-a", f"keywords={DEMO_KEYWORDS}",
-            "-s", f"FLICKR_API_URL={emu.api_url}",
-            "-s", f"FLICKR_IMAGE_HOSTS={host}",
-            "-s", f"IMAGES_STORE={images}",
-            "-s", "FLICKR_PROGRESS_INTERVAL=5",
-            "-s", "LOG_LEVEL=INFO",
-            "-O", str(feed),
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "flickr",
+            "-a",
+            f"keywords={DEMO_KEYWORDS}",
+            "-s",
+            f"FLICKR_API_URL={emu.api_url}",
+            "-s",
+            f"FLICKR_IMAGE_HOSTS={host}",
+            "-s",
+            f"IMAGES_STORE={images}",
+            "-s",
+            "FLICKR_PROGRESS_INTERVAL=5",
+            "-s",
+            "LOG_LEVEL=INFO",
+            "-O",
+            str(feed),
         ]
-        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "flickrspider.settings",
-               "FLICKR_API_KEY": "demo-key"}
-        code = subprocess.call(command, env=env, cwd=out)
+        env = {
+            **os.environ,
+            "SCRAPY_SETTINGS_MODULE": "flickrspider.settings",
+            "FLICKR_API_KEY": "demo-key",
+        }
+        code = subprocess.call(command, env=env, cwd=out)  # noqa: S603 - our own scrapy command
     if code != 0:
         print(f"demo: the crawl failed (exit {code})", file=sys.stderr)
         return code

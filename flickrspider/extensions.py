@@ -21,8 +21,9 @@ from flickrspider.config import FlickrConfig
 from flickrspider.paths import STATE_DIR
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy.crawler import Crawler
-    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def keyword_summary(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for key, value in stats.items():
         if not key.startswith("flickr/keyword/"):
             continue
-        kw, _, counter = key[len("flickr/keyword/"):].rpartition("/")
+        kw, _, counter = key[len("flickr/keyword/") :].rpartition("/")
         if kw.endswith("/failed"):
             entry = out.setdefault(kw[: -len("/failed")], {})
             entry.setdefault("failed", {})[counter] = value
@@ -93,7 +94,7 @@ class FlickrProgress:
             self._loop.start(self.interval, now=False)
 
     def log_progress(self) -> None:
-        stats = self.crawler.stats.get_stats()  # type: ignore[union-attr]
+        stats = self.crawler.stats.get_stats()
         now, calls = time.monotonic(), int(stats.get("flickr/api/calls", 0))
         then, calls_then = self._calls_then
         rate = (calls - calls_then) / max(now - then, 1e-6)
@@ -104,19 +105,29 @@ class FlickrProgress:
             eta = _duration(left / per_page / rate) if rate > 0 and left else "-"
             logger.info(
                 "%s: %d/%d photos found (%.0f%%), %d stored, %d windows, %d API calls, ETA %s",
-                kw, entry["found"], entry["total"], 100.0 * entry["found"] / max(1, entry["total"]),
-                entry["stored"], entry["windows"], entry["api_calls"], eta,
+                kw,
+                entry["found"],
+                entry["total"],
+                100.0 * entry["found"] / max(1, entry["total"]),
+                entry["stored"],
+                entry["windows"],
+                entry["api_calls"],
+                eta,
             )
 
     def spider_closed(self, reason: str) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        stats = self.crawler.stats.get_stats()  # type: ignore[union-attr]
+        stats = self.crawler.stats.get_stats()
         summary = {
             "reason": reason,
             "keywords": keyword_summary(stats),
             "api_calls": int(stats.get("flickr/api/calls", 0)),
-            "failed": {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("flickr/images/failed/")},
+            "failed": {
+                k.rsplit("/", 1)[1]: v
+                for k, v in stats.items()
+                if k.startswith("flickr/images/failed/")
+            },
             "unreachable": int(stats.get("flickr/photos/unreachable", 0)),
             "seconds": round(time.monotonic() - self.started, 1),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -34,10 +34,11 @@ from flickrspider.pipelines import count, ledger_for
 from flickrspider.store import StoreError, write_atomic
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.pipelines.media import FileInfo, FileInfoOrError, MediaPipeline
-    from typing_extensions import Self
 
     from flickrspider.items import PhotoItem
 
@@ -121,8 +122,18 @@ class FlickrImagesPipeline(ImagesPipeline):
             response, processed = await self._fetch_and_process(response, request)
             checksum = await self._store(item, response, processed)
         except _Failed as failed:
-            return {"url": request.url, "path": "", "checksum": None, "status": f"failed:{failed.reason}"}
-        return {"url": response.url, "path": item.path, "checksum": checksum, "status": "downloaded"}
+            return {
+                "url": request.url,
+                "path": "",
+                "checksum": None,
+                "status": f"failed:{failed.reason}",
+            }
+        return {
+            "url": response.url,
+            "path": item.path,
+            "checksum": checksum,
+            "status": "downloaded",
+        }
 
     def item_completed(
         self, results: list[FileInfoOrError], item: PhotoItem, info: MediaPipeline.SpiderInfo
@@ -145,7 +156,9 @@ class FlickrImagesPipeline(ImagesPipeline):
         raise DropItem(f"photo {item.id} not stored: {reason}", log_level=level)
 
     # -- steps -------------------------------------------------------------------
-    async def _fetch_and_process(self, response: Response, request: Request) -> tuple[Response, Processed]:
+    async def _fetch_and_process(
+        self, response: Response, request: Request
+    ) -> tuple[Response, Processed]:
         fallbacks = list(request.meta.get("flickr_fallbacks", []))
         body_tries = 0
         loop = asyncio.get_running_loop()
@@ -153,7 +166,9 @@ class FlickrImagesPipeline(ImagesPipeline):
             reason = _response_problem(response)
             if reason is None:
                 try:
-                    processed = await loop.run_in_executor(self.executor, process, response.body, self.rules)
+                    processed = await loop.run_in_executor(
+                        self.executor, process, response.body, self.rules
+                    )
                     return response, processed
                 except ImageRejected as rejected:
                     reason = rejected.reason
@@ -215,6 +230,9 @@ def _response_problem(response: Response) -> str | None:
         return f"http_{response.status}"
     if not response.body:
         return "empty"
-    if len(response.body) < UNAVAILABLE_PLACEHOLDER_BYTES and response.body[:4] in _PLACEHOLDER_MAGIC:
+    if (
+        len(response.body) < UNAVAILABLE_PLACEHOLDER_BYTES
+        and response.body[:4] in _PLACEHOLDER_MAGIC
+    ):
         return "not_found"  # the "photo unavailable" placeholder image
     return None

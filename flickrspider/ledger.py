@@ -78,7 +78,9 @@ class Ledger:
         return f"{row[0]}/{shard_dir(row[1], self.shard_size)}/{row[2]}"
 
     def count(self, state: int = STORED) -> int:
-        return int(self.db.execute("SELECT count(*) FROM photos WHERE state=?", (state,)).fetchone()[0])
+        return int(
+            self.db.execute("SELECT count(*) FROM photos WHERE state=?", (state,)).fetchone()[0]
+        )
 
     # -- transitions -----------------------------------------------------
     def claim(self, photo_id: str, keyword: str, name: str) -> Claim:
@@ -95,7 +97,8 @@ class Ledger:
                 kw = self._keyword_id(keyword)
                 directory = keyword_dir(keyword)
                 slot = self.db.execute(
-                    "UPDATE keywords SET next_slot=next_slot+1 WHERE kw=? RETURNING next_slot-1", (kw,)
+                    "UPDATE keywords SET next_slot=next_slot+1 WHERE kw=? RETURNING next_slot-1",
+                    (kw,),
                 ).fetchone()[0]
                 self.db.execute(
                     "INSERT OR REPLACE INTO photos (id, kw, slot, state, name) VALUES (?,?,?,?,?)",

@@ -25,11 +25,12 @@ from flickrspider.budget import Budget, LocalBudget, RedisBudget
 from flickrspider.config import FlickrConfig
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.statscollectors import StatsCollector
-    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,9 @@ class FlickrApiMiddleware:
         assert crawler.stats is not None
         self.stats: StatsCollector = crawler.stats
         self.budget = budget_for(self.config)
-        self._key_param = "&" + urlencode({"api_key": self.config.api_key}) if self.config.api_key else ""
+        self._key_param = (
+            "&" + urlencode({"api_key": self.config.api_key}) if self.config.api_key else ""
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:

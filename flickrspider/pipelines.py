@@ -1,8 +1,8 @@
 """Item pipelines: deduplicate, choose a size, then store through ImagesPipeline.
 
-    DedupPipeline (100)        each photo id once per run, and once per dataset
-    SizeChoicePipeline (200)   FLICKR_SIZES order, allowlisted hosts only
-    FlickrImagesPipeline (300) in flickrspider.imagespipeline
+DedupPipeline (100)        each photo id once per run, and once per dataset
+SizeChoicePipeline (200)   FLICKR_SIZES order, allowlisted hosts only
+FlickrImagesPipeline (300) in flickrspider.imagespipeline
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from flickrspider.ledger import PENDING, Ledger
 from flickrspider.store import is_complete_jpeg, resolve
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
-    from typing_extensions import Self
 
     from flickrspider.items import PhotoItem
 

@@ -82,7 +82,9 @@ def run_crawl(
     )
     records = []
     if feed.exists():
-        records = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines() if line]
+        records = [
+            json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines() if line
+        ]
     return CrawlResult(done.returncode, done.stdout + done.stderr, records, store)
 
 

@@ -19,7 +19,12 @@ def test_defaults_match_the_spec():
     assert config.api_url == "https://api.flickr.com/services/rest/"
     assert config.calls_per_hour == 3600
     assert config.sizes == ("l", "o")
-    assert (config.max_side, config.min_side, config.shard_size, config.jpeg_quality) == (1024, 500, 1000, 90)
+    assert (config.max_side, config.min_side, config.shard_size, config.jpeg_quality) == (
+        1024,
+        500,
+        1000,
+        90,
+    )
     assert config.remove_frames is True and config.redis_url is None
     assert config.images_store == "images"
 

@@ -30,7 +30,10 @@ def test_states_persist_across_reopen(tmp_path):
     ledger.close()
     again = Ledger(tmp_path, shard_size=10)
     assert (again.state("1"), again.state("2"), again.state("3"), again.state("4")) == (
-        STORED, REJECTED, PENDING, None,
+        STORED,
+        REJECTED,
+        PENDING,
+        None,
     )
     assert again.path_of("1") == "paris/00000/1_s_1_o@N00.jpg"
     assert again.path_of("2") is None

@@ -15,7 +15,20 @@ def test_plain_keywords_are_kept(keyword):
 
 
 @pytest.mark.parametrize(
-    "keyword", ["../../x", "a/b", "..", ".", "", "CON", "con.txt", "a\\b", "x\x00y", ".flickrspider", " lpt1 "]
+    "keyword",
+    [
+        "../../x",
+        "a/b",
+        "..",
+        ".",
+        "",
+        "CON",
+        "con.txt",
+        "a\\b",
+        "x\x00y",
+        ".flickrspider",
+        " lpt1 ",
+    ],
 )
 def test_hostile_keywords_stay_inside(keyword, tmp_path):
     name = keyword_dir(keyword)
@@ -47,8 +60,15 @@ def test_any_keyword_is_one_safe_component(keyword):
 
 
 def test_shards_fill_in_order():
-    assert [shard_dir(i, 1000) for i in (0, 999, 1000, 15999)] == ["00000", "00000", "00001", "00015"]
-    assert photo_path("Argentina", 15000, 1000, "1_a_2_3@N00.jpg") == "Argentina/00015/1_a_2_3@N00.jpg"
+    assert [shard_dir(i, 1000) for i in (0, 999, 1000, 15999)] == [
+        "00000",
+        "00000",
+        "00001",
+        "00015",
+    ]
+    assert (
+        photo_path("Argentina", 15000, 1000, "1_a_2_3@N00.jpg") == "Argentina/00015/1_a_2_3@N00.jpg"
+    )
 
 
 def test_file_name_refuses_path_characters():

@@ -61,7 +61,7 @@ def test_stage1_ignores_the_dataset(tmp_path):
 
 
 def test_max_photos_per_keyword(tmp_path):
-    pipe, stats = dedup(tmp_path, max_photos=2)
+    pipe, _ = dedup(tmp_path, max_photos=2)
     for pid in ("1", "2"):
         pipe.process_item(item(pid))
     with pytest.raises(DropItem):
@@ -76,9 +76,22 @@ def size_choice(**settings):
 
 def test_large_first_then_original():
     pipe, _ = size_choice()
-    got = pipe.process_item(item(l="https://live.staticflickr.com/1/1_a_b.jpg", o="https://live.staticflickr.com/1/1_b_o.jpg"))
-    assert got.image_urls == ["https://live.staticflickr.com/1/1_a_b.jpg", "https://live.staticflickr.com/1/1_b_o.jpg"]
-    got = pipe.process_item(item(o="https://live.staticflickr.com/1/1_b_o.jpg", c="https://live.staticflickr.com/1/1_a_c.jpg"))
+    got = pipe.process_item(
+        item(
+            l="https://live.staticflickr.com/1/1_a_b.jpg",
+            o="https://live.staticflickr.com/1/1_b_o.jpg",
+        )
+    )
+    assert got.image_urls == [
+        "https://live.staticflickr.com/1/1_a_b.jpg",
+        "https://live.staticflickr.com/1/1_b_o.jpg",
+    ]
+    got = pipe.process_item(
+        item(
+            o="https://live.staticflickr.com/1/1_b_o.jpg",
+            c="https://live.staticflickr.com/1/1_a_c.jpg",
+        )
+    )
     assert got.image_urls == ["https://live.staticflickr.com/1/1_b_o.jpg"]
 
 

@@ -17,8 +17,14 @@ pytestmark = pytest.mark.e2e
 
 def truth(emu: EmulatorProcess, keyword: str) -> set[str]:
     return set(
-        emu.truth(text=keyword, has_geo=1, accuracy=6, media="photos",
-                  min_upload_date=FLICKR_LAUNCH, max_upload_date=int(time.time()))
+        emu.truth(
+            text=keyword,
+            has_geo=1,
+            accuracy=6,
+            media="photos",
+            min_upload_date=FLICKR_LAUNCH,
+            max_upload_date=int(time.time()),
+        )
     )
 
 
@@ -45,8 +51,10 @@ def test_stage1_feed_is_complete_and_unique_across_keywords(crawl, emulator):
 BURSTY = {
     "seed": 5,
     "keywords": {"harbor": 30000, "mill": 60},
-    "bursts": [{"keyword": "harbor", "count": 4500, "at": "2015-06-01 12:00:00", "seconds": 1},
-               {"keyword": "harbor", "count": 6000, "at": "2019-03-01 08:00:00", "seconds": 300}],
+    "bursts": [
+        {"keyword": "harbor", "count": 4500, "at": "2015-06-01 12:00:00", "seconds": 1},
+        {"keyword": "harbor", "count": 6000, "at": "2019-03-01 08:00:00", "seconds": 300},
+    ],
     "total_error": 0.1,
     "total_error_min": 500,
 }
@@ -90,7 +98,10 @@ def test_invalid_key_stops_the_crawl_at_once(crawl, emulator):
         ({"keywords": "paris", "keyword": "x"}, "keyword"),
         ({}, "keywords"),
         ({"keywords": "paris", "license": "bogus"}, "license"),
-        ({"keywords": "paris", "min_upload_date": "2020-01-01", "max_upload_date": "2010-01-01"}, "upload_date"),
+        (
+            {"keywords": "paris", "min_upload_date": "2020-01-01", "max_upload_date": "2010-01-01"},
+            "upload_date",
+        ),
     ],
 )
 def test_bad_arguments_stop_before_any_request(crawl, emulator, args, culprit):
@@ -107,20 +118,34 @@ def test_resume_from_jobdir_does_not_requery_finished_windows(tmp_path, bursty):
     jobdir = tmp_path / "job"
     settings = {"JOBDIR": str(jobdir), "CLOSESPIDER_PAGECOUNT": "20"}
     bursty.reset()
-    first = run_crawl(tmp_path, bursty, args={"keywords": "harbor", "download": "0"},
-                      settings=settings, feed_name="part1.jsonl")
+    first = run_crawl(
+        tmp_path,
+        bursty,
+        args={"keywords": "harbor", "download": "0"},
+        settings=settings,
+        feed_name="part1.jsonl",
+    )
     assert "closespider_pagecount" in first.log
     calls_first = bursty.stats()["api_calls"]
     settings["CLOSESPIDER_PAGECOUNT"] = "0"
-    second = run_crawl(tmp_path, bursty, args={"keywords": "harbor", "download": "0"},
-                       settings=settings, feed_name="part2.jsonl")
+    second = run_crawl(
+        tmp_path,
+        bursty,
+        args={"keywords": "harbor", "download": "0"},
+        settings=settings,
+        feed_name="part2.jsonl",
+    )
     assert second.returncode == 0
     ids = [r["id"] for r in first.feed] + [r["id"] for r in second.feed]
     assert set(ids) == truth(bursty, "harbor")
     bursty.reset()
     (tmp_path / "clean").mkdir()
-    clean = run_crawl(tmp_path / "clean", bursty, args={"keywords": "harbor", "download": "0"},
-                      feed_name="clean.jsonl")
+    clean = run_crawl(
+        tmp_path / "clean",
+        bursty,
+        args={"keywords": "harbor", "download": "0"},
+        feed_name="clean.jsonl",
+    )
     assert clean.returncode == 0
     total_resumed = calls_first + int(second.stats_value("flickr/api/calls") or 0)
     # in-flight requests at the stop are asked again; nothing else is

@@ -43,7 +43,12 @@ def test_full_disk_is_a_store_error_and_removes_the_part_file(tmp_path, monkeypa
 
 
 def test_incomplete_jpegs(tmp_path):
-    for name, data in {"a": b"", "b": b"\xff\xd8abc", "c": b"<html>", "d": b"\xff\xd8\xff\xd9"}.items():
+    for name, data in {
+        "a": b"",
+        "b": b"\xff\xd8abc",
+        "c": b"<html>",
+        "d": b"\xff\xd8\xff\xd9",
+    }.items():
         (tmp_path / name).write_bytes(data)
     assert [is_complete_jpeg(tmp_path / n) for n in "abcd"] == [False, False, False, True]
     assert not is_complete_jpeg(tmp_path / "missing")

@@ -30,10 +30,11 @@ from flickrspider.licenses import license_name
 from flickrspider.middlewares import retry_api_request
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from twisted.python.failure import Failure
-    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ def configure_crawl(crawler: Crawler, *, download: bool) -> FlickrConfig:
 
 class FlickrSpider(scrapy.Spider):
     name = "flickr"
+    config: FlickrConfig
+    per_page: int
+    planner: windows.PlannerConfig
 
     def __init__(self, **kwargs: str) -> None:
         super().__init__()
@@ -91,8 +95,17 @@ class FlickrSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         lo, hi = self.args.min_upload_date, self.args.max_upload_date
         for keyword in self.args.queries:
-            task = {"kw": keyword, "start": lo, "end": hi, "page": 1, "kind": "probe",
-                    "sort": "date-posted-asc", "rate": None, "prev": None, "first": True}
+            task = {
+                "kw": keyword,
+                "start": lo,
+                "end": hi,
+                "page": 1,
+                "kind": "probe",
+                "sort": "date-posted-asc",
+                "rate": None,
+                "prev": None,
+                "first": True,
+            }
             yield self.search_request(task)
 
     # -- requests ------------------------------------------------------------------
@@ -132,6 +145,7 @@ class FlickrSpider(scrapy.Spider):
             logger.error("Flickr rejected the API key (code %s): check FLICKR_API_KEY", exc.code)
             raise CloseSpider("flickr_invalid_api_key") from None
         except flickrapi.Retryable as exc:
+            assert response.request is not None and self.crawler.stats is not None
             retry = retry_api_request(response.request, _reason(exc), self.crawler.stats)
             if retry is not None:
                 yield retry
@@ -154,7 +168,7 @@ class FlickrSpider(scrapy.Spider):
 
     def search_failed(self, failure: Failure) -> None:
         task = failure.request.cb_kwargs.get("task", {})  # type: ignore[attr-defined]
-        self._window_lost(task, _reason(failure.value))
+        self._window_lost(task, _reason(failure.value) if failure.value else "unknown")
 
     # -- window logic ----------------------------------------------------------------
     def _after_probe(self, page: flickrapi.SearchPage, task: dict[str, Any]) -> Iterator[Any]:
@@ -166,8 +180,15 @@ class FlickrSpider(scrapy.Spider):
             stats.inc_value("flickr/windows/settled")
             stats.inc_value(f"flickr/keyword/{kw}/windows")
             for number in range(2, decision.pages + 1):
-                yield self.search_request({**task, "kind": "page", "page": number,
-                                           "pages": decision.pages, "first": False})
+                yield self.search_request(
+                    {
+                        **task,
+                        "kind": "page",
+                        "page": number,
+                        "pages": decision.pages,
+                        "first": False,
+                    }
+                )
             if decision.pages == 1:
                 yield from self._after_page(page, {**task, "pages": 1})
             yield from self._next_window(task, window.end + 1, decision.rate, window)
@@ -178,44 +199,78 @@ class FlickrSpider(scrapy.Spider):
         elif isinstance(decision, windows.Narrow):
             stats.inc_value("flickr/windows/split")
             narrow = decision.window
-            yield self.search_request({**task, "start": narrow.start, "end": narrow.end, "first": False}, priority=1)
+            yield self.search_request(
+                {**task, "start": narrow.start, "end": narrow.end, "first": False}, priority=1
+            )
         else:
             yield from self._unsplittable_start(page, task, decision)
 
-    def _next_window(self, task: dict[str, Any], cursor: int, rate: float | None,
-                     previous: windows.Window) -> Iterator[Any]:
+    def _next_window(
+        self, task: dict[str, Any], cursor: int, rate: float | None, previous: windows.Window
+    ) -> Iterator[Any]:
         found = self.crawler.stats.get_value(f"flickr/keyword/{task['kw']}/found", 0)
         if self.args.max_photos is not None and found >= self.args.max_photos:
             return
-        nxt = windows.plan_next(self.planner, cursor, self.args.max_upload_date, rate,
-                                previous.end - previous.start + 1)
+        nxt = windows.plan_next(
+            self.planner, cursor, self.args.max_upload_date, rate, previous.end - previous.start + 1
+        )
         if nxt is not None:
-            yield self.search_request({**task, "kind": "probe", "page": 1, "start": nxt.start, "end": nxt.end,
-                                       "rate": rate, "first": False}, priority=1)
+            yield self.search_request(
+                {
+                    **task,
+                    "kind": "probe",
+                    "page": 1,
+                    "start": nxt.start,
+                    "end": nxt.end,
+                    "rate": rate,
+                    "first": False,
+                },
+                priority=1,
+            )
 
     def _after_page(self, page: flickrapi.SearchPage, task: dict[str, Any]) -> Iterator[Any]:
         if task["page"] < task.get("pages", 1) or not page.photos:
             return
         window = windows.Window(task["start"], task["end"])
-        last = max((p.dateupload for p in page.photos if p.dateupload is not None), default=window.end)
+        last = max(
+            (p.dateupload for p in page.photos if p.dateupload is not None), default=window.end
+        )
         more = windows.after_last_page(self.planner, window, task["page"], len(page.photos), last)
         if more is None:
             return
         self.crawler.stats.inc_value("flickr/windows/continued")
         if more.window is not None:
-            yield self.search_request({**task, "kind": "probe", "page": 1, "start": more.window.start,
-                                       "end": more.window.end, "first": False}, priority=1)
+            yield self.search_request(
+                {
+                    **task,
+                    "kind": "probe",
+                    "page": 1,
+                    "start": more.window.start,
+                    "end": more.window.end,
+                    "first": False,
+                },
+                priority=1,
+            )
         else:
-            yield self.search_request({**task, "page": more.page, "pages": more.page, "first": False})
+            yield self.search_request(
+                {**task, "page": more.page, "pages": more.page, "first": False}
+            )
 
-    def _unsplittable_start(self, page: flickrapi.SearchPage, task: dict[str, Any],
-                            decision: windows.Unsplittable) -> Iterator[Any]:
+    def _unsplittable_start(
+        self, page: flickrapi.SearchPage, task: dict[str, Any], decision: windows.Unsplittable
+    ) -> Iterator[Any]:
         kw, second = task["kw"], task["start"]
-        logger.warning("%d photos of %r were uploaded in one second (%d): fetching every sort order",
-                       page.total, kw, second)
+        logger.warning(
+            "%d photos of %r were uploaded in one second (%d): fetching every sort order",
+            page.total,
+            kw,
+            second,
+        )
         self._unsplittable[(kw, second)] = {"total": page.total, "ids": {p.id for p in page.photos}}
         for sort in decision.sorts:
-            yield self.search_request({**task, "kind": "sort", "sort": sort, "page": 1, "first": False})
+            yield self.search_request(
+                {**task, "kind": "sort", "sort": sort, "page": 1, "first": False}
+            )
         yield from self._next_window(task, decision.window.end + 1, None, decision.window)
 
     def _after_sort_page(self, page: flickrapi.SearchPage, task: dict[str, Any]) -> Iterator[Any]:
@@ -243,14 +298,18 @@ class FlickrSpider(scrapy.Spider):
 
     def _window_lost(self, task: dict[str, Any], reason: str) -> None:
         self.crawler.stats.inc_value(f"flickr/windows/failed/{reason}")
-        logger.error("Gave up on %s (%s): its photos are missing from this run", _describe(task), reason)
+        logger.error(
+            "Gave up on %s (%s): its photos are missing from this run", _describe(task), reason
+        )
 
     def closed(self, reason: str) -> None:
         for (kw, second), record in self._unsplittable.items():
             lost = max(0, record["total"] - len(record["ids"]))
             self.crawler.stats.inc_value("flickr/photos/unreachable", lost)
             if lost:
-                logger.warning("%d photos of %r uploaded in second %d stayed unreachable", lost, kw, second)
+                logger.warning(
+                    "%d photos of %r uploaded in second %d stayed unreachable", lost, kw, second
+                )
 
 
 def _reason(exc: BaseException) -> str:
@@ -259,4 +318,6 @@ def _reason(exc: BaseException) -> str:
 
 
 def _describe(task: dict[str, Any]) -> str:
-    return f"{task.get('kw')!r} window {task.get('start')}..{task.get('end')} page {task.get('page')}"
+    return (
+        f"{task.get('kw')!r} window {task.get('start')}..{task.get('end')} page {task.get('page')}"
+    )

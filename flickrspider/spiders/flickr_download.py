@@ -22,8 +22,9 @@ from flickrspider.licenses import license_name
 from flickrspider.spiders.flickr import configure_crawl, fail_early
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy.crawler import Crawler
-    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 
