@@ -1,0 +1,317 @@
+"""Frame ("artsy border") detection: the original ring test, and ours.
+
+A *box* is the crop to remove, in pixels of the array given:
+``(left, top, right, bottom)`` widths.
+
+``original_ring_test`` ports ``remove_frame.m``: one score per one-pixel ring,
+``std * min(mean, 1 - mean)`` of the gray ring, the deepest ring under 0.005
+within ``round(max(h, w) / 8)``, plus 12 px, cropped from all four sides.
+
+``detect_frame`` looks at each side separately, in colour:
+
+1. Per side, the lines parallel to the edge (their middle part, away from the
+   corners) are summarised by mean colour and spread along the line.
+2. The run of *flat* lines from the edge is split into *layers* where the mean
+   colour jumps; a layer must keep its colour across its depth (a sky drifts).
+3. A candidate border ends at a layer boundary or where the flat run ends, and
+   only if the next lines differ sharply from the border colour along most of
+   their length (a straight edge, not a hill poking into a flat sky).
+4. A frame needs the same layer colours confirmed on at least two sides; a side
+   whose edge is of the frame's colour but has no sharp edge (a white frame
+   against a white sky) is cropped like its opposite side.
+5. A small safety margin covers JPEG blur at the frame's inner edge.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+Box = tuple[int, int, int, int]
+
+RING_THRESHOLD = 0.005
+RING_MARGIN = 12
+GRAY_WEIGHTS = np.array([0.2989, 0.5870, 0.1140], dtype=np.float32)
+
+
+def to_gray(rgb: np.ndarray) -> np.ndarray:
+    """Gray in [0, 1] as in Matlab's ``rgb2gray(im2double(img))``."""
+    if rgb.ndim == 2:
+        return rgb.astype(np.float32) / 255.0
+    return (rgb[..., :3].astype(np.float32) @ GRAY_WEIGHTS) / 255.0
+
+
+def original_ring_test(gray: np.ndarray) -> Box | None:
+    """The original ``remove_frame.m`` on a gray image in [0, 1]."""
+    h, w = gray.shape
+    deepest = 0
+    for d in range(1, round(max(h, w) / 8) + 1):
+        i = d - 1
+        if 2 * d > min(h, w):
+            break
+        ring = np.concatenate(
+            (
+                gray[i, i : w - i],
+                gray[h - d, i : w - i],
+                gray[i : h - i, i],
+                gray[i : h - i, w - d],
+            )
+        )
+        mean = float(ring.mean())
+        score = float(ring.std(ddof=1)) * min(mean, 1.0 - mean)
+        if score < RING_THRESHOLD:
+            deepest = d
+    if not deepest:
+        return None
+    crop = deepest + RING_MARGIN
+    return (crop, crop, crop, crop)
+
+
+@dataclass(frozen=True)
+class FrameParams:
+    """Thresholds of :func:`detect_frame`, in 8-bit levels unless noted."""
+
+    search: float = 0.22  # deepest border looked for, fraction of the side's dimension
+    samples: int = 256  # pixels sampled along each line
+    flat_std: float = 6.0  # a flat line's largest per-channel spread
+    step: float = 6.0  # mean colour change between lines that may end a border
+    drift: float = 4.0  # largest brightness change inside one layer
+    edge_diff: float = 24.0  # a pixel differs from a colour by more than this
+    edge_share: float = 0.6  # a sharp edge: this share of a line differs from the border
+    texture_std: float = 5.0  # ... or the line is at least this textured
+    frame_share: float = 0.85  # a frame line: this share of it has frame colours
+    match: float = 24.0  # the same frame colour seen on different sides
+    same_luma: float = 6.0  # ... whose brightness differs by at most this
+    odd_lines: int = 2  # lines of a border whose colour no other side shows (blur)
+    min_sides: int = 2
+
+
+DEFAULT_PARAMS = FrameParams()
+
+
+@dataclass
+class _Side:
+    """Line statistics of one side and where a border could end, deepest first."""
+
+    lines: np.ndarray  # (depth, channels, samples) float32
+    mean: np.ndarray  # (depth, channels)
+    spread: np.ndarray  # (depth,) largest per-channel standard deviation
+    ends: list[int]
+    run: int  # flat lines of constant-colour layers from the edge
+    chosen: int | None = None  # the end picked for the frame
+
+    @property
+    def outer(self) -> np.ndarray:
+        return np.median(self.mean[: min(3, self.ends[-1])], axis=0)
+
+
+def _side_lines(a: np.ndarray, side: int, depth: int, skip: int, samples: int) -> np.ndarray:
+    """Lines parallel to one edge, outermost first: (depth, samples, channels).
+
+    Sides are numbered left, top, right, bottom; ``skip`` leaves out both ends of
+    each line, where the neighbouring sides' borders lie.
+    """
+    view = a if side in (1, 3) else a.transpose(1, 0, 2)  # top/bottom rows, else columns
+    if side in (2, 3):
+        view = view[::-1]
+    length = view.shape[1] - 2 * skip
+    stride = max(1, length // samples)
+    return view[:depth, skip : view.shape[1] - skip : stride]
+
+
+def _inner_edge(side: _Side, end: int, band_std: float, p: FrameParams) -> int | None:
+    """Where a flat border ending near ``end`` really ends; None if not at a sharp edge.
+
+    A content line differs from the border's colour along most of its length, or
+    is far more textured than the border. Up to two lines before the first such
+    line may be JPEG blur still mostly of the border's colour.
+    """
+    past = side.lines[end : end + 3]
+    if not len(past):
+        return None
+    colour = side.mean[end - 1][None, :, None]
+    share = (np.abs(past - colour).max(axis=1) > p.edge_diff).mean(axis=1)
+    content = (share >= p.edge_share) | (
+        side.spread[end : end + 3] >= max(p.texture_std, 4 * band_std + 2)
+    )
+    if not content.any():
+        return None
+    first = int(np.argmax(content))
+    if (share[:first] >= 0.5).any():
+        return None
+    return end + first
+
+
+def _constant_run(mean: np.ndarray, flat: np.ndarray, p: FrameParams) -> int:
+    """How many lines from the edge are flat layers of constant colour.
+
+    A layer starts with a colour jump; its first lines may still move (JPEG
+    blur), then it must keep its brightness (a sky drifts); its chroma may bleed
+    more, as JPEG keeps colour at half resolution.
+    """
+    grey = mean @ GRAY_WEIGHTS if mean.shape[1] == 3 else mean[:, 0]
+    rows, luma = mean.tolist(), grey.tolist()
+    ref, ref_luma = rows[0], luma[0]
+    settle = 2
+    for d, ok in enumerate(flat.tolist()):
+        if not ok:
+            return d
+        row = rows[d]
+        prev = rows[d - 1] if d else row
+        if max(abs(a - b) for a, b in zip(row, prev, strict=True)) > p.step:
+            settle = 2  # a new layer
+        if settle:
+            ref, ref_luma, settle = row, luma[d], settle - 1
+        elif (
+            abs(luma[d] - ref_luma) > p.drift
+            or max(abs(a - b) for a, b in zip(row, ref, strict=True)) > p.match
+        ):
+            return d
+    return len(rows)
+
+
+def _summarise(view: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lines as (n, channels, samples) float32, their mean colours and largest spreads."""
+    lines = np.ascontiguousarray(view.transpose(0, 2, 1), dtype=np.float32)
+    k = lines.shape[2]
+    mean = lines.sum(axis=2) / k
+    var = np.einsum("ijk,ijk->ij", lines, lines) / k - mean * mean
+    return lines, mean, np.sqrt(np.maximum(var, 0.0)).max(axis=1)
+
+
+def _scan(view: np.ndarray, p: FrameParams) -> _Side:
+    """Flat lines from the edge, and the colour changes among them that end sharply.
+
+    Lines are summarised lazily: most sides stop being flat within a few lines.
+    """
+    total = len(view)
+    depth = total - 5  # the last lines are only looked at past a border
+    n = min(total, 16)
+    while True:
+        lines, mean, spread = _summarise(view[:n])
+        run = min(_constant_run(mean, spread <= p.flat_std, p), depth)
+        if n >= total or run + 5 < n:
+            break
+        n = min(total, 3 * n)
+    side = _Side(lines, mean, spread, [], run)
+    jumps = np.abs(np.diff(mean[: run + 1], axis=0)).max(axis=1) > p.step
+    starts = [int(e) + 1 for e in np.nonzero(jumps[: run - 1])[0]]
+    ends: set[int] = set()
+    for end in [*starts, run] if run else []:
+        edge = _inner_edge(side, end, float(np.median(spread[:end])), p)
+        if edge is not None and edge < depth:
+            ends.add(edge)
+    side.ends = sorted(ends, reverse=True)
+    return side
+
+
+def _near(colours: np.ndarray, palette: np.ndarray, p: FrameParams) -> np.ndarray:
+    """Which of ``colours`` (n, C) lie within ``match`` of some palette colour (m, C)."""
+    if not len(palette):
+        return np.zeros(len(colours), dtype=bool)
+    return np.abs(colours[:, None, :] - palette[None]).max(axis=2).min(axis=1) <= p.match
+
+
+def _similar(colours: np.ndarray, palette: np.ndarray, p: FrameParams) -> np.ndarray:
+    """Which of ``colours`` (n, C) have about the brightness and hue of a palette colour.
+
+    Brightness must agree closely; colour less so, as JPEG smears chroma.
+    """
+    if not len(palette) or not len(colours):
+        return np.zeros(len(colours), dtype=bool)
+    d = colours[:, None, :] - palette[None]
+    dy = np.abs(d @ GRAY_WEIGHTS) if d.shape[2] == 3 else np.abs(d[..., 0])
+    ok = (dy <= p.same_luma) & (np.abs(d).max(axis=2) <= p.match)
+    return ok.any(axis=1)
+
+
+def _frame_run(lines: np.ndarray, palette: np.ndarray, p: FrameParams) -> int:
+    """How many lines from the edge are (almost) all of the frame's colours."""
+    palette = np.unique(np.round(palette / 4) * 4, axis=0)[:, :, None]
+    for d, line in enumerate(lines):  # stops at the first line that is not frame
+        diff = np.abs(line[None] - palette).max(axis=1).min(axis=0)
+        if (diff <= p.edge_diff).mean() < p.frame_share:
+            return d
+    return len(lines)
+
+
+def _choose(
+    sides: list[_Side], group: list[int], p: FrameParams
+) -> tuple[list[int | None], np.ndarray]:
+    """Per side, the deepest end whose lines show colours other sides' borders show too."""
+    bands = {s: sides[s].mean[: sides[s].ends[0]] for s in group}
+    chosen: list[int | None] = [None] * len(sides)
+    shared_all = []
+    for s in group:
+        others = np.concatenate([bands[t] for t in group if t != s])
+        shared = _similar(bands[s], others, p)
+        shared_all.append(bands[s][shared])
+        for end in sides[s].ends:
+            if int((~shared[:end]).sum()) <= p.odd_lines:
+                chosen[s] = sides[s].chosen = end
+                break
+    return chosen, np.concatenate(shared_all)
+
+
+def _layer_colours(mean: np.ndarray, end: int, p: FrameParams) -> np.ndarray:
+    """Colours of the layers (runs of at least two similar lines) in ``mean[:end]``."""
+    jumps = np.abs(np.diff(mean[:end], axis=0)).max(axis=1) > p.step
+    bounds = [0, *(np.nonzero(jumps)[0] + 1).tolist(), end]
+    runs = [(a, b) for a, b in itertools.pairwise(bounds) if b - a >= 2]
+    return np.array([mean[a:b].mean(axis=0) for a, b in runs]).reshape(-1, mean.shape[1])
+
+
+def _misses_layer(sides: list[_Side], s: int, others: list[int], p: FrameParams) -> bool:
+    """Does side ``s`` lack a layer colour that every other chosen side shows?"""
+    mine = sides[s].mean[: sides[s].chosen or 0]
+    common = None
+    for t in others:
+        colours = _layer_colours(sides[t].mean, sides[t].chosen or 0, p)
+        common = colours if common is None else colours[_similar(colours, common, p)]
+    return bool(common is not None and len(common) and not _similar(common, mine, p).all())
+
+
+def detect_frame(rgb: np.ndarray, params: FrameParams = DEFAULT_PARAMS) -> Box | None:
+    """The border to crop from an RGB (or gray) uint8 array, or None when unframed."""
+    p = params
+    a = rgb if rgb.ndim == 3 else rgb[:, :, None]
+    h, w = a.shape[:2]
+    depths = [round(p.search * w), round(p.search * h)] * 2
+    if min(depths) < 3:
+        return None
+    # Quick exit: a frame needs flat outermost lines on at least two sides.
+    edges = [_side_lines(a, s, 1, depths[(s + 1) % 2], p.samples) for s in range(4)]
+    if sum(float(_summarise(e)[2][0]) <= p.flat_std for e in edges) < p.min_sides:
+        return None
+    sides = [
+        _scan(_side_lines(a, s, depths[s] + 5, depths[(s + 1) % 2], p.samples), p) for s in range(4)
+    ]
+    # The sides whose sharp-edged borders share an outer colour: the most of them.
+    framed = [s for s in range(4) if sides[s].ends]
+    groups = [
+        [t for t in framed if bool(_near(sides[t].outer[None], sides[s].outer[None], p)[0])]
+        for s in framed
+    ]
+    group = max(groups, key=len, default=[])
+    if len(group) < p.min_sides:
+        return None
+    chosen, palette = _choose(sides, group, p)
+    known = [c for c in chosen if c is not None]
+    if len(known) < p.min_sides:
+        return None
+    margin = max(1, round(max(h, w) / 512))
+    box = []
+    for s, edge in enumerate(chosen):
+        others = [t for t in range(4) if t != s and chosen[t] is not None]
+        ref = int(np.median([chosen[t] for t in others])) if others else max(known)
+        width = edge
+        if edge is None:  # frame colours but no sharp edge: no deeper than the others
+            width = min(_frame_run(sides[s].lines, palette, p), ref, sides[s].run + 2)
+        elif len(others) >= 2 and _misses_layer(sides, s, others, p):
+            # An inner layer that all other sides show melts into the picture here.
+            run = min(_frame_run(sides[s].lines, palette, p), ref, sides[s].run + 2)
+            width = max(edge, run)
+        box.append(width + margin if width else 0)
+    return (box[0], box[1], box[2], box[3])

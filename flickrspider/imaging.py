@@ -1,0 +1,277 @@
+"""Decode, check, de-frame, shrink and encode one downloaded image.
+
+``process(body, rules)`` returns a :class:`Processed` JPEG (without our
+metadata: the caller splices it in with :mod:`flickrspider.jpegmeta`) or raises
+:class:`ImageRejected` with one of :data:`REASONS`.
+
+Steps:
+
+1. Sniff the format from the magic bytes and read the header through the
+   format's own Pillow plugin; reject decompression bombs from the declared
+   size before any pixel is decoded (Pillow's own bomb warning never fires:
+   ``Image.open`` is not used, and the limit never exceeds Pillow's).
+2. A JPEG that could be kept as it is (RGB, upright, small enough) is decoded
+   at reduced scale (``draft``) only to look for a frame and to prove the data
+   complete; without a frame its bytes are passed through unchanged.
+3. Otherwise decode at the smallest scale that still gives ``max_side`` (JPEG
+   ``draft``), apply EXIF orientation, convert to RGB (alpha over white), find
+   and crop the frame, shrink with a reducing LANCZOS resize, and encode.
+
+Truncated data is an error (Pillow's ``LOAD_TRUNCATED_IMAGES`` stays False).
+Pillow releases the GIL while decoding, so ``process`` suits a thread pool.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import GifImagePlugin, Image, ImageFile, ImageOps, JpegImagePlugin, PngImagePlugin
+
+from flickrspider.frames import Box, detect_frame
+
+REASONS = ("empty", "not_image", "truncated", "decompression_bomb", "unsupported_mode", "too_small")
+DETECT_SIDE = 512  # frames are looked for at about this size before any full decode
+CONVERTIBLE = frozenset(
+    {"RGB", "RGBA", "RGBX", "RGBa", "L", "LA", "La", "P", "PA", "1", "CMYK", "YCbCr"}
+)
+_PLUGINS: dict[str, type[ImageFile.ImageFile]] = {
+    "JPEG": JpegImagePlugin.JpegImageFile,
+    "PNG": PngImagePlugin.PngImageFile,
+    "GIF": GifImagePlugin.GifImageFile,
+}
+
+
+class ImageRejected(Exception):
+    """An image that cannot be stored; ``reason`` is one of :data:`REASONS`."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        if reason not in REASONS:
+            raise ValueError(f"unknown rejection reason {reason!r}")
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class ImageRules:
+    """What to store: size limits, frame removal, JPEG quality, bomb limit."""
+
+    max_side: int = 1024  # the longer side is shrunk to this (never enlarged)
+    min_side: int = 500  # images whose stored shorter side is below this are dropped
+    remove_frames: bool = True
+    jpeg_quality: int = 90
+    max_pixels: int = 80_000_000  # declared sizes above this are decompression bombs
+
+    def __post_init__(self) -> None:
+        if self.max_side < 1 or self.min_side < 0:
+            raise ValueError(
+                f"max_side ({self.max_side}) must be >= 1 and min_side ({self.min_side}) >= 0"
+            )
+        if not 1 <= self.jpeg_quality <= 100:
+            raise ValueError(f"jpeg_quality ({self.jpeg_quality}) must be in 1..100")
+        if self.max_pixels < 1:
+            raise ValueError(f"max_pixels ({self.max_pixels}) must be >= 1")
+
+
+@dataclass(frozen=True)
+class Processed:
+    """A JPEG ready for metadata, and what was done to get it."""
+
+    data: bytes
+    width: int
+    height: int
+    frame: list[int] | None  # [left, top, right, bottom] removed, in source pixels
+    passthrough: bool  # data is the source bytes, untouched
+    source_format: str
+    source_width: int
+    source_height: int
+
+
+def _sniff(body: bytes) -> str:
+    if body.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if body.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if body[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    raise ImageRejected("not_image", f"not a JPEG, PNG or GIF (starts {body[:8]!r})")
+
+
+def _gif_extent(body: bytes) -> tuple[int, int]:
+    """Logical screen grown by the first frame's extent, as Pillow's GIF reader would."""
+    w, h = int.from_bytes(body[6:8], "little"), int.from_bytes(body[8:10], "little")
+    flags, pos = body[10] if len(body) > 10 else 0, 13
+    if flags & 0x80:
+        pos += 3 << ((flags & 7) + 1)
+    while pos < len(body):
+        if body[pos] == 0x2C and pos + 9 < len(body):  # image descriptor
+            x0, y0 = (
+                int.from_bytes(body[pos + 1 : pos + 3], "little"),
+                int.from_bytes(body[pos + 3 : pos + 5], "little"),
+            )
+            fw, fh = (
+                int.from_bytes(body[pos + 5 : pos + 7], "little"),
+                int.from_bytes(body[pos + 7 : pos + 9], "little"),
+            )
+            return max(w, x0 + fw), max(h, y0 + fh)
+        if body[pos] != 0x21:  # not an extension: trailer or junk
+            break
+        pos += 2
+        while pos < len(body) and body[pos]:  # sub-blocks
+            pos += body[pos] + 1
+        pos += 1
+    return w, h
+
+
+def _limit(rules: ImageRules) -> int:
+    pillow = Image.MAX_IMAGE_PIXELS
+    return rules.max_pixels if pillow is None else min(rules.max_pixels, pillow)
+
+
+def _open(body: bytes, fmt: str, rules: ImageRules) -> ImageFile.ImageFile:
+    """The header, read without Pillow's bomb check; bombs rejected by declared size."""
+    if fmt == "GIF" and math.prod(_gif_extent(body)) > _limit(rules):
+        raise ImageRejected("decompression_bomb", f"GIF declares {_gif_extent(body)} pixels")
+    try:
+        im = _PLUGINS[fmt](io.BytesIO(body))
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
+        reason = "truncated" if _is_truncation(exc) else "not_image"
+        raise ImageRejected(reason, f"{fmt} header: {exc}") from exc
+    w, h = im.size
+    if w < 1 or h < 1:
+        raise ImageRejected("not_image", f"{fmt} declares size {w}x{h}")
+    if w * h > _limit(rules):
+        raise ImageRejected("decompression_bomb", f"{fmt} declares {w}x{h} = {w * h} pixels")
+    if im.mode not in CONVERTIBLE:
+        raise ImageRejected("unsupported_mode", f"{fmt} mode {im.mode}")
+    return im
+
+
+def _is_truncation(exc: BaseException) -> bool:
+    return isinstance(exc, EOFError) or "truncated" in str(exc).lower()
+
+
+def _load(im: ImageFile.ImageFile, fmt: str) -> None:
+    """Decode all the data; partial data raises (never padded)."""
+    try:
+        im.load()
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        reason = "truncated" if _is_truncation(exc) or fmt == "JPEG" else "not_image"
+        raise ImageRejected(reason, f"{fmt} data: {exc}") from exc
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        return int(im.getexif().get(0x0112, 1) or 1)
+    except (ValueError, TypeError, OSError, SyntaxError):
+        return 1
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    """RGB pixels: alpha composited over white, palettes and CMYK converted."""
+    if im.mode == "RGB":
+        return im
+    if im.mode in ("P", "PA") or "A" in im.mode or im.mode in ("RGBa", "La"):
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return im.convert("RGB")
+
+
+def _find_frame(rgb: Image.Image) -> Box | None:
+    box = detect_frame(np.asarray(rgb))
+    return box if box and any(box) else None
+
+
+def _scaled(box: Box, fx: float, fy: float) -> list[int]:
+    """A box found at reduced scale in source pixels, rounded outwards."""
+    return [
+        math.ceil(box[0] * fx),
+        math.ceil(box[1] * fy),
+        math.ceil(box[2] * fx),
+        math.ceil(box[3] * fy),
+    ]
+
+
+def _draft_size(size: tuple[int, int], longest: float) -> tuple[int, int]:
+    scale = min(1.0, longest / max(size))
+    return max(1, math.ceil(size[0] * scale)), max(1, math.ceil(size[1] * scale))
+
+
+def _can_pass(im: ImageFile.ImageFile, fmt: str, rules: ImageRules) -> bool:
+    return (
+        fmt == "JPEG"
+        and im.mode == "RGB"
+        and max(im.size) <= rules.max_side
+        and _orientation(im) == 1
+    )
+
+
+def process(body: bytes, rules: ImageRules) -> Processed:
+    """Turn downloaded bytes into a JPEG to store, or raise :class:`ImageRejected`."""
+    if not body:
+        raise ImageRejected("empty", "no bytes")
+    fmt = _sniff(body)
+    im = _open(body, fmt, rules)
+    sw, sh = im.size
+    if min(sw, sh) < rules.min_side:  # shrinking and cropping only make it smaller
+        raise ImageRejected("too_small", f"{sw}x{sh} is under {rules.min_side} px")
+    if _can_pass(im, fmt, rules):
+        # Look for a frame at reduced scale; this also proves the data complete.
+        im.draft("RGB", _draft_size(im.size, DETECT_SIDE if rules.remove_frames else 1))
+        _load(im, fmt)
+        if not rules.remove_frames or _find_frame(im) is None:
+            return Processed(body, sw, sh, None, True, fmt, sw, sh)
+    return _convert(body, fmt, rules)
+
+
+def _decode(
+    body: bytes, fmt: str, rules: ImageRules, longest: float
+) -> tuple[Image.Image, tuple[int, int], bytes | None]:
+    """Upright RGB pixels, decoded at the smallest JPEG scale giving ``longest`` px.
+
+    Also returns the upright source size and the source's ICC profile.
+    """
+    im = _open(body, fmt, rules)
+    sw, sh = im.size
+    if fmt == "JPEG":
+        im.draft("RGB", _draft_size((sw, sh), longest))
+    _load(im, fmt)
+    icc = im.info.get("icc_profile")
+    orientation = _orientation(im)
+    pixels: Image.Image = im
+    if orientation != 1:
+        pixels = ImageOps.exif_transpose(im)
+    upright = (sh, sw) if orientation in (5, 6, 7, 8) else (sw, sh)
+    return _to_rgb(pixels), upright, icc
+
+
+def _convert(body: bytes, fmt: str, rules: ImageRules) -> Processed:
+    """Decode at the scale needed, orient, de-frame, shrink and encode."""
+    rgb, (ow, oh), icc = _decode(body, fmt, rules, rules.max_side)
+    box = _find_frame(rgb) if rules.remove_frames else None
+    if box and rgb.width < ow:
+        # Cropping at reduced scale would leave under max_side: decode finer.
+        kept = max(rgb.width - box[0] - box[2], rgb.height - box[1] - box[3])
+        if 0 < kept < rules.max_side:
+            rgb, _, icc = _decode(body, fmt, rules, rules.max_side * max(rgb.size) / kept)
+            box = _find_frame(rgb)
+    frame = _scaled(box, ow / rgb.width, oh / rgb.height) if box else None
+    if box:
+        if box[0] + box[2] >= rgb.width or box[1] + box[3] >= rgb.height:
+            raise ImageRejected("too_small", f"frame {frame} leaves nothing of {ow}x{oh}")
+        rgb = rgb.crop((box[0], box[1], rgb.width - box[2], rgb.height - box[3]))
+    scale = min(1.0, rules.max_side / max(rgb.size))
+    size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+    if size != rgb.size:
+        rgb = rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if min(rgb.size) < rules.min_side:
+        raise ImageRejected(
+            "too_small", f"{rgb.width}x{rgb.height} after frame removal and shrinking"
+        )
+    out = io.BytesIO()
+    rgb.save(out, "JPEG", quality=rules.jpeg_quality, icc_profile=icc)
+    return Processed(out.getvalue(), rgb.width, rgb.height, frame, False, fmt, ow, oh)
