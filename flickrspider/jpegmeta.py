@@ -310,3 +310,8 @@ def read_exif(data_or_path: bytes | str | os.PathLike[str]) -> ExifFields | None
         description=_text(ex.get(TAG_DESCRIPTION)),
         datetime_original=_text(ex.get_ifd(IFD_EXIF).get(TAG_DATETIME_ORIGINAL)),
     )
+
+
+def exif_fields_for(metadata: dict[str, Any]) -> ExifFields:
+    """The EXIF fields our metadata implies (see :meth:`ExifFields.from_metadata`)."""
+    return ExifFields.from_metadata(metadata)
