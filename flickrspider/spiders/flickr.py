@@ -13,9 +13,7 @@ pipelines (dedup, size choice, images) unless ``download=0``.
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -23,9 +21,10 @@ import scrapy
 from scrapy.exceptions import CloseSpider
 
 from flickrspider import flickrapi, windows
-from flickrspider.args import ArgumentError, SearchArgs, is_negative, query_text
-from flickrspider.config import ConfigError, FlickrConfig
-from flickrspider.items import STAGE1_FIELDS, STORED_FIELDS, PhotoItem
+from flickrspider.args import SearchArgs, is_negative, query_text
+from flickrspider.config import FlickrConfig
+from flickrspider.crawlsetup import configure_crawl, fail_early
+from flickrspider.items import PhotoItem
 from flickrspider.licenses import license_name
 from flickrspider.middlewares import retry_api_request
 
@@ -37,39 +36,6 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
-
-PIPELINES_STAGE1 = {"flickrspider.pipelines.DedupPipeline": 100}
-PIPELINES_FULL = {
-    "flickrspider.pipelines.DedupPipeline": 100,
-    "flickrspider.pipelines.SizeChoicePipeline": 200,
-    "flickrspider.imagespipeline.FlickrImagesPipeline": 300,
-}
-REAL_FLICKR_HOST = "api.flickr.com"
-
-
-@contextmanager
-def fail_early() -> Iterator[None]:
-    """A bad argument or setting ends the run before any request, with one line
-    naming the culprit (no traceback) and exit status 2."""
-    try:
-        yield
-    except (ArgumentError, ConfigError) as exc:
-        logger.critical("%s", exc)
-        print(f"flickrspider: {exc}", file=sys.stderr, flush=True)
-        raise SystemExit(2) from None
-
-
-def configure_crawl(crawler: Crawler, *, download: bool) -> FlickrConfig:
-    """Validate the settings and set the pipelines and feed fields for the flow."""
-    config = FlickrConfig.from_settings(crawler.settings)
-    if REAL_FLICKR_HOST in config.api_url and not config.api_key:
-        raise ConfigError("FLICKR_API_KEY is not set (setting or environment variable)")
-    settings = crawler.settings
-    if settings.getpriority("ITEM_PIPELINES") in (None, 0, 10, 20):
-        settings.set("ITEM_PIPELINES", PIPELINES_FULL if download else PIPELINES_STAGE1, "spider")
-    fields = STORED_FIELDS if download else STAGE1_FIELDS
-    settings.set("FEED_EXPORT_FIELDS", list(fields), "spider")
-    return config
 
 
 class FlickrSpider(scrapy.Spider):
@@ -102,8 +68,8 @@ class FlickrSpider(scrapy.Spider):
                 "page": 1,
                 "kind": "probe",
                 "sort": "date-posted-asc",
+                "hi": hi,  # where this chain of windows ends
                 "rate": None,
-                "prev": None,
                 "first": True,
             }
             yield self.search_request(task)
@@ -154,7 +120,7 @@ class FlickrSpider(scrapy.Spider):
             return
         except flickrapi.FlickrError as exc:
             logger.error("Flickr error %s (%s) for %s", exc.code, exc.message, _describe(task))
-            self._window_lost(task, f"code_{exc.code}")
+            self._window_lost(task, _reason(exc))
             return
         yield from self._items(page, task)
         if task.get("first"):
@@ -203,7 +169,7 @@ class FlickrSpider(scrapy.Spider):
                 {**task, "start": narrow.start, "end": narrow.end, "first": False}, priority=1
             )
         else:
-            yield from self._unsplittable_start(page, task, decision)
+            yield from self._unsplittable_start(page, task, decision, probe=page)
 
     def _next_window(
         self, task: dict[str, Any], cursor: int, rate: float | None, previous: windows.Window
@@ -211,9 +177,7 @@ class FlickrSpider(scrapy.Spider):
         found = self.crawler.stats.get_value(f"flickr/keyword/{task['kw']}/found", 0)
         if self.args.max_photos is not None and found >= self.args.max_photos:
             return
-        nxt = windows.plan_next(
-            self.planner, cursor, self.args.max_upload_date, rate, previous.end - previous.start + 1
-        )
+        nxt = windows.plan_next(self.planner, cursor, task["hi"], rate, previous.seconds)
         if nxt is not None:
             yield self.search_request(
                 {
@@ -232,21 +196,25 @@ class FlickrSpider(scrapy.Spider):
         if task["page"] < task.get("pages", 1) or not page.photos:
             return
         window = windows.Window(task["start"], task["end"])
-        last = max(
-            (p.dateupload for p in page.photos if p.dateupload is not None), default=window.end
-        )
-        more = windows.after_last_page(self.planner, window, task["page"], len(page.photos), last)
+        last = max(p.dateupload for p in page.photos if p.dateupload is not None)
+        more = windows.after_last_page(self.planner, window, task["page"], page.received, last)
         if more is None:
             return
         self.crawler.stats.inc_value("flickr/windows/continued")
-        if more.window is not None:
+        if isinstance(more, windows.Unsplittable):
+            yield from self._unsplittable_start(page, task, more, probe=None)
+        elif more.window is not None:
+            # A chain of its own that ends where the settled window ended.
+            rest = more.window
             yield self.search_request(
                 {
                     **task,
                     "kind": "probe",
                     "page": 1,
-                    "start": more.window.start,
-                    "end": more.window.end,
+                    "start": rest.start,
+                    "end": rest.end,
+                    "hi": rest.end,
+                    "rate": None,
                     "first": False,
                 },
                 priority=1,
@@ -257,30 +225,34 @@ class FlickrSpider(scrapy.Spider):
             )
 
     def _unsplittable_start(
-        self, page: flickrapi.SearchPage, task: dict[str, Any], decision: windows.Unsplittable
+        self,
+        page: flickrapi.SearchPage,
+        task: dict[str, Any],
+        decision: windows.Unsplittable,
+        probe: flickrapi.SearchPage | None,
     ) -> Iterator[Any]:
-        kw, second = task["kw"], task["start"]
+        kw, second = task["kw"], decision.window.start
         logger.warning(
             "%d photos of %r were uploaded in one second (%d): fetching every sort order",
             page.total,
             kw,
             second,
         )
-        self._unsplittable[(kw, second)] = {"total": page.total, "ids": {p.id for p in page.photos}}
+        self._unsplittable[(kw, second)] = {"total": page.total, "ids": set()}
+        base = {**task, "kind": "sort", "start": second, "end": decision.window.end, "first": False}
         for sort in decision.sorts:
-            yield self.search_request(
-                {**task, "kind": "sort", "sort": sort, "page": 1, "first": False}
-            )
+            if probe is not None and sort == task["sort"]:
+                yield from self._after_sort_page(probe, {**base, "sort": sort, "page": 1})
+            else:
+                yield self.search_request({**base, "sort": sort, "page": 1})
         yield from self._next_window(task, decision.window.end + 1, None, decision.window)
 
     def _after_sort_page(self, page: flickrapi.SearchPage, task: dict[str, Any]) -> Iterator[Any]:
         record = self._unsplittable.get((task["kw"], task["start"]))
         if record is not None:
             record["ids"].update(p.id for p in page.photos)
-        if task["page"] == 1:
-            last = min(page.pages, self.planner.cap // self.per_page)
-            for number in range(2, last + 1):
-                yield self.search_request({**task, "page": number})
+        if page.received >= self.per_page and task["page"] < self.planner.max_pages:
+            yield self.search_request({**task, "page": task["page"] + 1})
 
     # -- items and accounting ------------------------------------------------------
     def _items(self, page: flickrapi.SearchPage, task: dict[str, Any]) -> Iterator[PhotoItem]:
@@ -313,6 +285,10 @@ class FlickrSpider(scrapy.Spider):
 
 
 def _reason(exc: BaseException) -> str:
+    """A stats slug: the Flickr error's own reason, else the exception's class name."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, str) and reason:
+        return reason
     code = getattr(exc, "code", None)
     return f"code_{code}" if isinstance(code, int) else type(exc).__name__
 

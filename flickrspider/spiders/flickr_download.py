@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import scrapy
 
 from flickrspider.args import DownloadArgs
+from flickrspider.crawlsetup import configure_crawl, fail_early
 from flickrspider.items import PhotoItem
 from flickrspider.licenses import license_name
-from flickrspider.spiders.flickr import configure_crawl, fail_early
 
 if TYPE_CHECKING:
     from typing import Self
