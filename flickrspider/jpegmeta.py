@@ -237,8 +237,11 @@ def splice(jpeg: bytes, metadata: dict[str, Any], *, exif: ExifFields | None = N
     fields_ = ExifFields.from_metadata(metadata) if exif is None else exif
     head = [b"\xff\xd8"]
     keep = [seg for marker, seg in segments if marker != COM and not _is_exif(marker, seg)]
-    if keep and keep[0][1] == APP0 and keep[0][4:9] == b"JFIF\x00":
-        head.append(keep.pop(0))  # JFIF must stay first
+    jfif = next(
+        (i for i, seg in enumerate(keep) if seg[1] == APP0 and seg[4:9] == b"JFIF\x00"), None
+    )
+    if jfif is not None:
+        head.append(keep.pop(jfif))  # JFIF comes first
     if not fields_.is_empty():
         head.append(_segment(APP1, encode_exif(fields_)))
     head.append(_segment(COM, encode_comment(metadata)))
