@@ -79,3 +79,17 @@ EXTENSIONS = {
 FLICKR_PROGRESS_INTERVAL = 30.0
 # Pipelines are chosen by the spider for its flow (see flickrspider.spiders.flickr).
 REMOTE_CONTROL_ENABLED = False
+
+# Resume (-s JOBDIR=...): the job journal in JOBDIR/flickrspider.sqlite is the queue
+# of record (see flickrspider.journal). Scrapy's own queues stay in memory: on disk
+# they survive only a graceful stop and would issue the journal's tasks twice.
+SPIDER_MIDDLEWARES = {
+    "flickrspider.journal.TaskJournalMiddleware": 25,
+}
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.LifoMemoryQueue"
+SCHEDULER_START_DISK_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+# Local feed files: JSON Lines written line by line, kill-safe, appended to on resume.
+FEED_STORAGES = {
+    "": "flickrspider.journal.JobFeedStorage",
+    "file": "flickrspider.journal.JobFeedStorage",
+}

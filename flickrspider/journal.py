@@ -1,0 +1,329 @@
+"""Crash-safe resume with ``-s JOBDIR=...``: the job journal, wired into Scrapy.
+
+Scrapy writes a job's request queue to disk only when it stops gracefully, and
+even then loses the requests in flight; after SIGKILL its ``requests.seen`` may
+name requests that no queue holds any more, so a restart would end early, and
+image downloads never go through the scheduler at all. Here the job journal
+(``flickrspider.job``, in ``JOBDIR/flickrspider.sqlite``) is the queue of record,
+and Scrapy's own queues stay in memory (``SCHEDULER_DISK_QUEUE`` in settings):
+
+``TaskJournalMiddleware`` (spider middleware)
+    ``process_start`` issues the job's unfinished tasks again, then passes on the
+    start requests the job does not know yet. ``process_spider_output`` records
+    each child task before its request leaves, and marks the response's own task
+    done once the callback's output is exhausted and every item it yielded has
+    come out of the item pipelines (``item_scraped``, ``item_dropped``,
+    ``item_error``): an image is stored and its feed line written before the
+    search page that found it counts as done.
+``JobFeedStorage`` (``FEED_STORAGES`` for local files)
+    JSON Lines feeds are written unbuffered, one ``write`` per record, so a kill
+    leaves whole lines; appending starts with a partial last line repaired. A
+    resumed job appends even with ``-O`` and never writes an id twice, so the
+    feed ends as an uninterrupted run's would.
+``job_for(crawler)``
+    the journal, shared with ``DedupPipeline``; None without JOBDIR and with
+    ``FLICKR_REDIS_URL`` (Redis keeps that queue).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import weakref
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from scrapy import Request, signals
+from scrapy.extensions.feedexport import FileFeedStorage
+from scrapy.utils.job import job_dir
+
+from flickrspider.feedfile import read_ids, record_id, repair_tail
+from flickrspider.job import JobJournal, task_key
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+JSON_LINES = frozenset({"jsonlines", "jsonl"})
+_JOBS: weakref.WeakKeyDictionary[Crawler, Job | None] = weakref.WeakKeyDictionary()
+
+
+class Job:
+    """The crawl's job journal plus the ids its feed files already hold."""
+
+    def __init__(self, journal: JobJournal) -> None:
+        self.journal = journal
+        self.feeds: list[set[int]] = []
+
+    @property
+    def resumed(self) -> bool:
+        return self.journal.resumed
+
+    def exported(self, photo_id: int) -> bool:
+        """True if every JSON Lines feed of the job already holds the photo."""
+        return bool(self.feeds) and all(photo_id in ids for ids in self.feeds)
+
+
+def job_for(crawler: Crawler) -> Job | None:
+    """The crawl's job (opened once), or None when it is not resumable through us."""
+    if crawler not in _JOBS:
+        directory = job_dir(crawler.settings)
+        if not directory or crawler.settings.get("FLICKR_REDIS_URL"):
+            _JOBS[crawler] = None
+        else:
+            _JOBS[crawler] = Job(JobJournal(directory))
+    return _JOBS[crawler]
+
+
+def task_of(request: Request) -> dict[str, Any] | None:
+    """The search task a request carries, if any."""
+    task = request.cb_kwargs.get("task")
+    return task if isinstance(task, dict) else None
+
+
+@dataclass
+class _Output:
+    """One response's callback output on its way through the engine."""
+
+    key: bytes
+    outstanding: int = 0  # items yielded whose pipelines have not finished
+    exhausted: bool = False
+    handed_over: bool = False  # a retry of the same task carries it on
+
+
+class TaskJournalMiddleware:
+    """Records search tasks in the job journal and issues unfinished ones again."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        assert crawler.stats is not None
+        self.stats = crawler.stats
+        self.job = job_for(crawler)
+        self._outputs: dict[int, _Output] = {}
+        if self.job is not None:
+            for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+                crawler.signals.connect(self._item_done, signal=signal)
+            crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    # -- start -------------------------------------------------------------------
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        if self.job is None:
+            async for obj in start:
+                yield obj
+            return
+        for request in self._replay():
+            yield request
+        async for obj in start:
+            if isinstance(obj, Request) and (task := task_of(obj)) is not None:
+                if not self.job.journal.add(task_key(task), task, obj.priority):
+                    self.stats.inc_value("flickr/job/known_tasks")
+                    continue
+            yield obj
+
+    def _replay(self) -> Iterator[Request]:
+        journal = self.job.journal  # type: ignore[union-attr]
+        pending, done = journal.counts()
+        if journal.resumed:
+            logger.info(
+                "Resuming the job in %s (run %d): %d unfinished search tasks to issue again, "
+                "%d done",
+                self.crawler.settings["JOBDIR"],
+                journal.runs,
+                pending,
+                done,
+            )
+        if not pending:
+            return
+        make = getattr(self.crawler.spider, "search_request", None)
+        if make is None:
+            return
+        for entry in journal.pending():
+            request = make(entry.task, priority=entry.priority)
+            request.dont_filter = True  # Scrapy's requests.seen may hold it already
+            self.stats.inc_value("flickr/job/replayed_tasks")
+            yield request
+
+    # -- output ------------------------------------------------------------------
+    def process_spider_output(
+        self, response: Response, result: Iterable[Any]
+    ) -> Iterator[Any]:
+        output = self._begin(response)
+        if output is None:
+            yield from result
+            return
+        try:
+            for obj in result:
+                if self._pass(obj, output):
+                    yield obj
+        except GeneratorExit:
+            self._outputs.pop(id(response), None)
+            raise
+        except Exception:
+            self._outputs.pop(id(response), None)  # left pending: a restart retries it
+            raise
+        self._end(response, output)
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        output = self._begin(response)
+        if output is None:
+            async for obj in result:
+                yield obj
+            return
+        try:
+            async for obj in result:
+                if self._pass(obj, output):
+                    yield obj
+        except BaseException:
+            self._outputs.pop(id(response), None)
+            raise
+        self._end(response, output)
+
+    def _begin(self, response: Response) -> _Output | None:
+        request = response.request
+        task = task_of(request) if self.job is not None and request is not None else None
+        if task is None:
+            return None
+        output = _Output(task_key(task))
+        self._outputs[id(response)] = output
+        return output
+
+    def _pass(self, obj: Any, output: _Output) -> bool:
+        """Count an item, or record a child task; False drops a task the job already has."""
+        if not isinstance(obj, Request):
+            output.outstanding += 1
+            return True
+        task = task_of(obj)
+        if task is None:
+            return True
+        key = task_key(task)
+        if key == output.key:
+            output.handed_over = True
+            return True
+        if self.job.journal.add(key, task, obj.priority):  # type: ignore[union-attr]
+            return True
+        self.stats.inc_value("flickr/job/known_tasks")
+        return False
+
+    def _end(self, response: Response, output: _Output) -> None:
+        output.exhausted = True
+        self._settle(id(response), output)
+
+    def _item_done(self, response: Response | None = None) -> None:
+        output = self._outputs.get(id(response))
+        if output is not None:
+            output.outstanding -= 1
+            self._settle(id(response), output)
+
+    def _settle(self, ident: int, output: _Output) -> None:
+        if not output.exhausted or output.outstanding > 0:
+            return
+        del self._outputs[ident]
+        if not output.handed_over:
+            self.job.journal.finish(output.key)  # type: ignore[union-attr]
+            self.stats.inc_value("flickr/job/tasks_done")
+
+    def _spider_closed(self, reason: str) -> None:
+        journal = self.job.journal  # type: ignore[union-attr]
+        pending, done = journal.counts()
+        if pending:
+            logger.info(
+                "Job in %s: %d of %d search tasks unfinished; run the same command again to "
+                "finish them",
+                self.crawler.settings["JOBDIR"],
+                pending,
+                pending + done,
+            )
+        elif reason == "finished":
+            journal.mark_finished()
+
+
+class JobFeedStorage(FileFeedStorage):
+    """Local feed files; JSON Lines ones are kill-safe and resumable (see module doc)."""
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        feed_options: dict[str, Any] | None = None,
+        crawler: Crawler | None = None,
+    ) -> None:
+        super().__init__(uri, feed_options=feed_options)
+        self.jsonl = (feed_options or {}).get("format") in JSON_LINES
+        self.known: set[int] | None = None
+        job = job_for(crawler) if crawler is not None else None
+        if self.jsonl and job is not None and job.resumed:
+            # A resumed job adds to what its earlier runs wrote, whatever -O says.
+            self.write_mode = "ab"
+            cut = repair_tail(self.path)
+            if cut:
+                logger.warning("Feed %s: cut a partial last record (%d bytes)", self.path, cut)
+            self.known = read_ids(self.path)
+            job.feeds.append(self.known)
+
+    @classmethod
+    def from_crawler(
+        cls, crawler: Crawler, uri: str, *, feed_options: dict[str, Any] | None = None
+    ) -> Self:
+        return cls(uri, feed_options=feed_options, crawler=crawler)
+
+    def open(self, spider: Spider) -> IO[bytes]:
+        if not self.jsonl:
+            return super().open(spider)
+        path = Path(self.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if self.write_mode == "ab" and self.known is None:
+            repair_tail(path)
+        raw = path.open(self.write_mode, buffering=0)
+        return _LineWriter(raw, self.known or set())  # type: ignore[return-value]
+
+
+class _LineWriter:
+    """An unbuffered file that drops records whose photo id it already holds."""
+
+    def __init__(self, raw: Any, known: set[int]) -> None:
+        self.raw = raw
+        self.known = known
+
+    def write(self, data: bytes) -> int:
+        if self.known and record_id(data) in self.known:
+            return len(data)
+        view = memoryview(data)
+        while view:  # a regular file takes it all at once; loop for safety
+            written = self.raw.write(view)
+            view = view[written:]
+        return len(data)
+
+    def flush(self) -> None:
+        self.raw.flush()
+        os.fsync(self.raw.fileno())
+
+    def close(self) -> None:
+        if not self.raw.closed:
+            self.flush()
+            self.raw.close()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.raw.closed)
+
+    def fileno(self) -> int:
+        return int(self.raw.fileno())
+
+    def tell(self) -> int:
+        return int(self.raw.tell())
+
+    def writable(self) -> bool:
+        return True
