@@ -80,6 +80,7 @@ class FrameParams:
     drift: float = 4.0  # largest brightness change inside one layer
     edge_diff: float = 24.0  # a pixel differs from a colour by more than this
     edge_share: float = 0.6  # a sharp edge: this share of a line differs from the border
+    faint_diff: float = 10.0  # ... or by more than this, for low-contrast edges
     texture_std: float = 5.0  # ... or the line is at least this textured
     frame_share: float = 0.85  # a frame line: this share of it has frame colours
     match: float = 24.0  # the same frame colour seen on different sides
@@ -121,6 +122,18 @@ def _side_lines(a: np.ndarray, side: int, depth: int, skip: int, samples: int) -
     return view[:depth, skip : view.shape[1] - skip : stride]
 
 
+def _textured(lines: np.ndarray, p: FrameParams) -> np.ndarray:
+    """Per line, the texture (spread) that most of its length reaches.
+
+    Lines are cut in eight pieces; a line is as textured as its third least
+    textured piece, so one object entering a flat band does not count.
+    """
+    n, c, k = lines.shape
+    pieces = lines[:, :, : k - k % 8].reshape(n, c, 8, k // 8)
+    spread = pieces.std(axis=3).max(axis=1)
+    return np.sort(spread, axis=1)[:, 5]
+
+
 def _inner_edge(side: _Side, end: int, band_std: float, p: FrameParams) -> int | None:
     """Where a flat border ending near ``end`` really ends; None if not at a sharp edge.
 
@@ -132,9 +145,13 @@ def _inner_edge(side: _Side, end: int, band_std: float, p: FrameParams) -> int |
     if not len(past):
         return None
     colour = side.mean[end - 1][None, :, None]
-    share = (np.abs(past - colour).max(axis=1) > p.edge_diff).mean(axis=1)
-    content = (share >= p.edge_share) | (
-        side.spread[end : end + 3] >= max(p.texture_std, 4 * band_std + 2)
+    diff = np.abs(past - colour).max(axis=1)
+    share = (diff > p.edge_diff).mean(axis=1)
+    faint = (diff > max(p.faint_diff, 4 * band_std + 4)).mean(axis=1)
+    content = (
+        (share >= p.edge_share)
+        | (faint >= p.edge_share)
+        | (_textured(past, p) >= max(p.texture_std, 4 * band_std + 2))
     )
     if not content.any():
         return None
