@@ -38,6 +38,16 @@ FLICKR_SHARD_SIZE = 1000
 FLICKR_JPEG_QUALITY = 90
 # redis://host:port/db to crawl distributed on scrapy-redis; unset: one process.
 FLICKR_REDIS_URL = None
+# Name of the distributed crawl (Redis key prefix); default: spider name + hash of its arguments.
+FLICKR_REDIS_CRAWL = None
+# Seconds between a distributed worker's heartbeats.
+FLICKR_REDIS_HEARTBEAT = 5.0
+# A worker silent this many seconds is presumed dead: its unfinished requests are requeued.
+FLICKR_REDIS_DEAD_AFTER = 60.0
+# Search answers (each with up to 250 photos to store) a worker works on at once.
+FLICKR_REDIS_LEASES = 4
+# Seconds a finished distributed crawl stays in Redis (re-runs find it done); 0: deleted at once.
+FLICKR_REDIS_KEEP = 7 * 24 * 3600
 
 # Dataset root (the original's base_db_path).
 IMAGES_STORE = "images"
@@ -68,10 +78,17 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
 # API calls: budget, backoff and key handling sit below RetryMiddleware (550) so
 # they see answers first; image network failures become countable 599 answers.
+# Rotating proxies (flickrspider.proxies) sit nearest the downloader: they see bans first.
 DOWNLOADER_MIDDLEWARES = {
     "flickrspider.middlewares.ImageErrorsMiddleware": 540,
     "flickrspider.middlewares.FlickrApiMiddleware": 590,
+    "flickrspider.proxies.RotatingProxies": 610,
+    "flickrspider.proxies.BanDetection": 620,
 }
+# Proxies to rotate through (scrapy-rotating-proxies); empty: no proxy middlewares.
+ROTATING_PROXY_LIST: list[str] = []
+# Flickr's ban rules: 429/403/407 and network failures ban a proxy, 404 does not.
+ROTATING_PROXY_BAN_POLICY = "flickrspider.proxies.FlickrBanPolicy"
 EXTENSIONS = {
     "flickrspider.extensions.FlickrProgress": 500,
 }
