@@ -10,16 +10,19 @@ within ``round(max(h, w) / 8)``, plus 12 px, cropped from all four sides.
 ``detect_frame`` looks at each side separately, in colour:
 
 1. Per side, the lines parallel to the edge (their middle part, away from the
-   corners) are summarised by mean colour and spread along the line.
-2. The run of *flat* lines from the edge is split into *layers* where the mean
-   colour jumps; a layer must keep its colour across its depth (a sky drifts).
-3. A candidate border ends at a layer boundary or where the flat run ends, and
-   only if the next lines differ sharply from the border colour along most of
-   their length (a straight edge, not a hill poking into a flat sky).
-4. A frame needs the same layer colours confirmed on at least two sides; a side
-   whose edge is of the frame's colour but has no sharp edge (a white frame
-   against a white sky) is cropped like its opposite side.
-5. A small safety margin covers JPEG blur at the frame's inner edge.
+   corners) are summarised by mean colour and spread along the line, lazily.
+2. From the edge runs a stack of flat *layers*: each starts with a colour
+   jump and then keeps its brightness (a sky drifts, which ends the run).
+3. A border may end at a layer boundary or where the run ends, but only where
+   the next lines change along most of their length (a straight edge, not a
+   hill or an object poking into a flat sky).
+4. Sides whose borders share an outer colour form the frame; at least two are
+   needed. Each takes its deepest border whose colours other sides' borders
+   show too (a sky strip seen on one side only is not frame).
+5. A side without a sharp edge, or lacking an inner layer every other side
+   shows (a frame melting into similar content), is cropped through the
+   frame's colours, no deeper than the median of the other sides.
+6. A margin of ``max(1, longer side / 512)`` px covers JPEG blur.
 """
 
 from __future__ import annotations
@@ -122,11 +125,10 @@ def _side_lines(a: np.ndarray, side: int, depth: int, skip: int, samples: int) -
     return view[:depth, skip : view.shape[1] - skip : stride]
 
 
-def _textured(lines: np.ndarray, p: FrameParams) -> np.ndarray:
-    """Per line, the texture (spread) that most of its length reaches.
+def _textured(lines: np.ndarray) -> np.ndarray:
+    """Per line, the texture (spread) that at least three of its eight pieces reach.
 
-    Lines are cut in eight pieces; a line is as textured as its third least
-    textured piece, so one object entering a flat band does not count.
+    One object entering a flat band makes one or two pieces textured, not three.
     """
     n, c, k = lines.shape
     pieces = lines[:, :, : k - k % 8].reshape(n, c, 8, k // 8)
@@ -151,7 +153,7 @@ def _inner_edge(side: _Side, end: int, band_std: float, p: FrameParams) -> int |
     content = (
         (share >= p.edge_share)
         | (faint >= p.edge_share)
-        | (_textured(past, p) >= max(p.texture_std, 4 * band_std + 2))
+        | (_textured(past) >= max(p.texture_std, 4 * band_std + 2))
     )
     if not content.any():
         return None

@@ -138,8 +138,7 @@ def _open(body: bytes, fmt: str, rules: ImageRules) -> ImageFile.ImageFile:
     try:
         im = _PLUGINS[fmt](io.BytesIO(body))
     except (OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
-        reason = "truncated" if _is_truncation(exc) else "not_image"
-        raise ImageRejected(reason, f"{fmt} header: {exc}") from exc
+        raise ImageRejected(_reason(exc, "not_image"), f"{fmt} header: {exc}") from exc
     w, h = im.size
     if w < 1 or h < 1:
         raise ImageRejected("not_image", f"{fmt} declares size {w}x{h}")
@@ -150,8 +149,14 @@ def _open(body: bytes, fmt: str, rules: ImageRules) -> ImageFile.ImageFile:
     return im
 
 
-def _is_truncation(exc: BaseException) -> bool:
-    return isinstance(exc, EOFError) or "truncated" in str(exc).lower()
+def _reason(exc: BaseException, default: str) -> str:
+    """The rejection reason a Pillow error stands for."""
+    text = str(exc).lower()
+    if isinstance(exc, EOFError) or "truncated" in text:
+        return "truncated"
+    if "too large" in text:  # e.g. a PNG text chunk that inflates without end
+        return "decompression_bomb"
+    return default
 
 
 def _load(im: ImageFile.ImageFile, fmt: str) -> None:
@@ -159,8 +164,8 @@ def _load(im: ImageFile.ImageFile, fmt: str) -> None:
     try:
         im.load()
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        reason = "truncated" if _is_truncation(exc) or fmt == "JPEG" else "not_image"
-        raise ImageRejected(reason, f"{fmt} data: {exc}") from exc
+        default = "truncated" if fmt == "JPEG" else "not_image"
+        raise ImageRejected(_reason(exc, default), f"{fmt} data: {exc}") from exc
 
 
 def _orientation(im: Image.Image) -> int:

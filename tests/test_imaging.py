@@ -261,3 +261,9 @@ def test_thread_pool_gives_same_results() -> None:
     with ThreadPoolExecutor(4) as pool:
         parallel = list(pool.map(lambda b: process(b, RULES), bodies))
     assert [(p.data, p.frame) for p in parallel] == [(s.data, s.frame) for s in serial]
+
+
+def test_decompression_bomb_png_text_chunk() -> None:
+    body = _png(_photo(600, 600))
+    ztxt = _chunk(b"zTXt", b"k\x00\x00" + zlib.compress(b"a" * 20_000_000, 9))
+    assert _rejected(body[:33] + ztxt + body[33:]) == "decompression_bomb"
