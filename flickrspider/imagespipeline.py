@@ -88,6 +88,8 @@ class FlickrImagesPipeline(ImagesPipeline):
 
     # -- ImagesPipeline hooks ------------------------------------------------
     def get_media_requests(self, item: PhotoItem, info: MediaPipeline.SpiderInfo) -> list[Request]:
+        if item.images:  # stored by an earlier run of this job (DedupPipeline restored it)
+            return []
         first, *fallbacks = item.image_urls
         meta = {"flickr_image": True, "flickr_fallbacks": fallbacks}
         return [Request(first, callback=NO_CALLBACK, meta=meta)]
@@ -139,6 +141,8 @@ class FlickrImagesPipeline(ImagesPipeline):
         self, results: list[FileInfoOrError], item: PhotoItem, info: MediaPipeline.SpiderInfo
     ) -> PhotoItem:
         info.downloaded.clear()  # each URL is fetched once: keep memory flat
+        if not results:  # restored: already in the dataset, only its feed record was missing
+            return item
         ok, value = results[0]
         status = value["status"] if ok else "failed:download_error"  # type: ignore[index]
         if status == "downloaded":
@@ -193,6 +197,7 @@ class FlickrImagesPipeline(ImagesPipeline):
     async def _store(self, item: PhotoItem, response: Response, processed: Processed) -> str:
         name = file_name(item.id, item.secret, item.server, item.owner)
         claim = self.ledger.claim(item.id, item.keyword, name)
+        item.keyword = claim.keyword  # an interrupted run may have claimed it for another keyword
         sizes = {url: size for size, url in item.urls.items()}
         item.path = claim.path
         item.source_url = response.url

@@ -40,7 +40,10 @@ from scrapy.extensions.feedexport import FileFeedStorage
 from scrapy.utils.job import job_dir
 
 from flickrspider.feedfile import read_ids, record_id, repair_tail
+from flickrspider.items import STORED_KEYS
 from flickrspider.job import JobJournal, task_key
+from flickrspider.jpegmeta import NoMetadata, NotJpeg, read_metadata
+from flickrspider.store import resolve
 
 if TYPE_CHECKING:
     from typing import Self
@@ -48,6 +51,9 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+
+    from flickrspider.items import PhotoItem
+    from flickrspider.ledger import Ledger
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +86,26 @@ def job_for(crawler: Crawler) -> Job | None:
         else:
             _JOBS[crawler] = Job(JobJournal(directory))
     return _JOBS[crawler]
+
+
+def restore_stored(item: PhotoItem, ledger: Ledger) -> bool:
+    """Complete ``item`` from the file an earlier run of this job stored for it, so its
+    feed record can be written after all; False if the file cannot tell."""
+    path = ledger.path_of(item.id)
+    if path is None:
+        return False
+    try:
+        meta = read_metadata(resolve(ledger.root, path))
+    except (OSError, ValueError, NoMetadata, NotJpeg):
+        return False
+    if str(meta.get("id")) != item.id or not isinstance(meta.get("keyword"), str):
+        return False
+    item.keyword = meta["keyword"]
+    for key in STORED_KEYS:
+        setattr(item, key, meta.get(key))
+    item.path = path
+    item.images = [{"url": item.source_url, "path": path, "checksum": None, "status": "uptodate"}]
+    return True
 
 
 def task_of(request: Request) -> dict[str, Any] | None:
@@ -125,10 +151,10 @@ class TaskJournalMiddleware:
         for request in self._replay():
             yield request
         async for obj in start:
-            if isinstance(obj, Request) and (task := task_of(obj)) is not None:
-                if not self.job.journal.add(task_key(task), task, obj.priority):
-                    self.stats.inc_value("flickr/job/known_tasks")
-                    continue
+            task = task_of(obj) if isinstance(obj, Request) else None
+            if task is not None and not self.job.journal.add(task_key(task), task, obj.priority):
+                self.stats.inc_value("flickr/job/known_tasks")
+                continue
             yield obj
 
     def _replay(self) -> Iterator[Request]:
@@ -155,9 +181,7 @@ class TaskJournalMiddleware:
             yield request
 
     # -- output ------------------------------------------------------------------
-    def process_spider_output(
-        self, response: Response, result: Iterable[Any]
-    ) -> Iterator[Any]:
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
         output = self._begin(response)
         if output is None:
             yield from result

@@ -35,17 +35,21 @@ CREATE TABLE IF NOT EXISTS photos (
 CREATE TABLE IF NOT EXISTS keywords (
     kw INTEGER PRIMARY KEY,
     dir TEXT UNIQUE NOT NULL,
-    next_slot INTEGER NOT NULL DEFAULT 0
+    next_slot INTEGER NOT NULL DEFAULT 0,
+    name TEXT
 );
 """
 
 
 @dataclass(frozen=True)
 class Claim:
-    """Where a claimed photo goes: its shard slot and its path under IMAGES_STORE."""
+    """Where a claimed photo goes: its shard slot, its path under IMAGES_STORE, and
+    the keyword whose directory that is (an earlier, interrupted claim may have put
+    the photo under another keyword that found it too)."""
 
     slot: int
     path: str
+    keyword: str
 
 
 class Ledger:
@@ -58,6 +62,9 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(keywords)")}
+        if "name" not in columns:  # a ledger from before keyword names were kept
+            self.db.execute("ALTER TABLE keywords ADD COLUMN name TEXT")
         self._kw_ids: dict[str, int] = {}
 
     def close(self) -> None:
@@ -88,10 +95,13 @@ class Ledger:
         pid = int(photo_id)
         with self._transaction():
             row = self.db.execute(
-                "SELECT k.dir, p.slot FROM photos p JOIN keywords k USING (kw) WHERE p.id=?", (pid,)
+                "SELECT k.dir, p.slot, k.name FROM photos p JOIN keywords k USING (kw) "
+                "WHERE p.id=?",
+                (pid,),
             ).fetchone()
             if row is not None and row[1] is not None:
-                directory, slot = row
+                directory, slot, owner = row
+                keyword = owner or keyword
                 self.db.execute("UPDATE photos SET name=? WHERE id=?", (name, pid))
             else:
                 kw = self._keyword_id(keyword)
@@ -104,7 +114,7 @@ class Ledger:
                     "INSERT OR REPLACE INTO photos (id, kw, slot, state, name) VALUES (?,?,?,?,?)",
                     (pid, kw, slot, PENDING, name),
                 )
-        return Claim(slot, f"{directory}/{shard_dir(slot, self.shard_size)}/{name}")
+        return Claim(slot, f"{directory}/{shard_dir(slot, self.shard_size)}/{name}", keyword)
 
     def mark_stored(self, photo_id: str) -> None:
         self.db.execute("UPDATE photos SET state=? WHERE id=?", (STORED, int(photo_id)))
@@ -151,7 +161,11 @@ class Ledger:
     def _keyword_id(self, keyword: str) -> int:
         directory = keyword_dir(keyword)
         if directory not in self._kw_ids:
-            self.db.execute("INSERT OR IGNORE INTO keywords (dir) VALUES (?)", (directory,))
+            self.db.execute(
+                "INSERT INTO keywords (dir, name) VALUES (?,?) "
+                "ON CONFLICT(dir) DO UPDATE SET name=coalesce(name, excluded.name)",
+                (directory, keyword),
+            )
             row = self.db.execute("SELECT kw FROM keywords WHERE dir=?", (directory,)).fetchone()
             self._kw_ids[directory] = int(row[0])
         return self._kw_ids[directory]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import DropItem
 
 from flickrspider.config import FlickrConfig
+from flickrspider.journal import job_for, restore_stored
 from flickrspider.ledger import PENDING, Ledger
 from flickrspider.store import is_complete_jpeg, resolve
 
@@ -53,7 +54,11 @@ def count(stats: StatsCollector, item: PhotoItem, what: str) -> None:
 
 
 class DedupPipeline:
-    """Drop photos seen earlier in this run (any keyword) or already in the dataset."""
+    """Drop photos seen earlier in this run (any keyword) or already in the dataset.
+
+    In a resumed job (JOBDIR) a photo already in the job's feed is dropped too, and
+    one this job stored whose feed record a kill cut off is restored from its file.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -71,12 +76,17 @@ class DedupPipeline:
         if getattr(getattr(spider, "args", None), "download", True):
             self.ledger = ledger_for(self.crawler)
         self.max_photos: int | None = getattr(getattr(spider, "args", None), "max_photos", None)
+        self.job = job_for(self.crawler)
 
     def process_item(self, item: PhotoItem) -> PhotoItem:
         pid = int(item.id)
         if pid in self.seen:
             count(self.stats, item, "photos/duplicates")
             raise DropItem(f"duplicate photo {item.id}", log_level="DEBUG")
+        if self.job is not None and self.job.exported(pid):
+            self.seen.add(pid)
+            self.stats.inc_value("flickr/job/already_exported")
+            raise DropItem(f"photo {item.id} is in the job's feed already", log_level="DEBUG")
         if self.max_photos is not None:
             found = self.stats.get_value(f"flickr/keyword/{item.keyword}/found", 0)
             if found >= self.max_photos:
@@ -85,8 +95,17 @@ class DedupPipeline:
         self.seen.add(pid)
         count(self.stats, item, "photos/found")
         if self.ledger is not None and self._already_stored(item):
+            if (
+                self.job is not None
+                and self.job.journal.took(pid)
+                and restore_stored(item, self.ledger)
+            ):
+                self.stats.inc_value("flickr/job/restored")
+                return item
             count(self.stats, item, "photos/already_stored")
             raise DropItem(f"photo {item.id} already in the dataset", log_level="DEBUG")
+        if self.ledger is not None and self.job is not None:
+            self.job.journal.take(pid)  # before the images pipeline claims a slot
         return item
 
     def _already_stored(self, item: PhotoItem) -> bool:
