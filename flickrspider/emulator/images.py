@@ -262,7 +262,7 @@ def render(  # noqa: PLR0917
     img = _base(rng, nrng, scene, w, h)
     sky_line = _shapes(rng, ImageDraw.Draw(img), scene, w, h)
     tex = _texture(rng, nrng, scene, (w, h), sky_line)
-    img = ImageChops.add(img, Image.merge("RGB", (tex, tex, tex)), 1.0, -128)
+    img = Image.merge("RGB", [ImageChops.add(band, tex, 1.0, -128) for band in img.split()])
     if frame is not None:
         _draw_frame(img, frame, w / orig_w, h / orig_h)
     buf = io.BytesIO()
