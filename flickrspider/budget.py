@@ -14,6 +14,7 @@ sharing a key share one budget.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable
@@ -57,9 +58,12 @@ class LocalBudget:
 
 
 # Both rules in one atomic step; keys: the log (sorted set) and the GCRA time.
+# Time is the Redis server's, so workers whose clocks disagree still share one budget.
 _RESERVE_LUA = """
 local log, tatkey = KEYS[1], KEYS[2]
-local now, period, per_hour = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local period, per_hour = tonumber(ARGV[2]), tonumber(ARGV[3])
 local interval, burst, member = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 redis.call('ZREMRANGEBYSCORE', log, '-inf', now - period)
 local tat = tonumber(redis.call('GET', tatkey) or '0')
@@ -87,10 +91,11 @@ class RedisBudget:
         self.interval = period / per_hour
         self.burst = max(1, per_hour // 60)
         self._script = server.register_script(_RESERVE_LUA)
+        self._me = secrets.token_hex(6)  # log members must be unique across workers
         self._seq = 0
 
     def reserve(self) -> float:
         self._seq += 1
-        member = f"{time.time():.6f}:{id(self)}:{self._seq}"
-        args = [time.time(), self.period, self.per_hour, self.interval, self.burst, member]
+        member = f"{self._me}:{self._seq}"
+        args = [0, self.period, self.per_hour, self.interval, self.burst, member]
         return float(self._script(keys=self.keys, args=args))

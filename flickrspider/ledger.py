@@ -59,6 +59,7 @@ class Ledger:
         state = self.root / STATE_DIR
         state.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(state / "ledger.sqlite", isolation_level=None)
+        self.db.execute("PRAGMA busy_timeout=30000")  # worker processes may share the dataset
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)

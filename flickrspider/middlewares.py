@@ -66,11 +66,10 @@ def retry_api_request(
 def budget_for(config: FlickrConfig) -> Budget:
     """The budget of this key: local, or shared in Redis when FLICKR_REDIS_URL is set."""
     if config.redis_url:
-        import redis
+        from flickrspider.distributed import connect
 
         key_id = hashlib.sha256(config.api_key.encode()).hexdigest()[:16]
-        server = redis.Redis.from_url(config.redis_url)
-        return RedisBudget(server, key_id, config.calls_per_hour)
+        return RedisBudget(connect(config.redis_url), key_id, config.calls_per_hour)
     return LocalBudget(config.calls_per_hour)
 
 

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import DropItem
 
 from flickrspider.config import FlickrConfig
+from flickrspider.distributed import shared_seen_for, sole_writer
 from flickrspider.journal import job_for, restore_stored
 from flickrspider.ledger import PENDING, Ledger
+from flickrspider.seen import Verdict
 from flickrspider.store import is_complete_jpeg, resolve
 
 if TYPE_CHECKING:
@@ -36,7 +38,8 @@ def ledger_for(crawler: Crawler) -> Ledger:
     if crawler not in _LEDGERS:
         config = FlickrConfig.from_settings(crawler.settings)
         ledger = Ledger(config.images_store, config.shard_size)
-        stored, pending = ledger.reconcile(is_complete_jpeg)
+        with sole_writer(crawler) as alone:  # other workers of a distributed crawl may be writing
+            stored, pending = ledger.reconcile(is_complete_jpeg) if alone else (0, 0)
         if stored or pending:
             logger.info(
                 "Ledger reconciled after an interrupted run: %d files confirmed, %d to fetch again",
@@ -65,6 +68,7 @@ class DedupPipeline:
         assert crawler.stats is not None
         self.stats = crawler.stats
         self.seen: set[int] = set()
+        self.shared = shared_seen_for(crawler)  # the seen set in Redis of a distributed crawl
         self.ledger: Ledger | None = None
 
     @classmethod
@@ -80,7 +84,9 @@ class DedupPipeline:
 
     def process_item(self, item: PhotoItem) -> PhotoItem:
         pid = int(item.id)
-        if pid in self.seen:
+        if self.shared is not None:
+            self._claim_shared(item)
+        elif pid in self.seen:
             count(self.stats, item, "photos/duplicates")
             raise DropItem(f"duplicate photo {item.id}", log_level="DEBUG")
         if self.job is not None and self.job.exported(pid):
@@ -107,6 +113,16 @@ class DedupPipeline:
         if self.ledger is not None and self.job is not None:
             self.job.journal.take(pid)  # before the images pipeline claims a slot
         return item
+
+    def _claim_shared(self, item: PhotoItem) -> None:
+        assert self.shared is not None
+        verdict = self.shared.claim(int(item.id), item.keyword, self.max_photos, item)
+        if verdict is Verdict.DUPLICATE:
+            count(self.stats, item, "photos/duplicates")
+            raise DropItem(f"duplicate photo {item.id}", log_level="DEBUG")
+        if verdict is Verdict.OVER_MAX:
+            count(self.stats, item, "photos/over_max")
+            raise DropItem(f"max_photos reached for {item.keyword!r}", log_level="DEBUG")
 
     def _already_stored(self, item: PhotoItem) -> bool:
         assert self.ledger is not None

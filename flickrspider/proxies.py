@@ -127,5 +127,7 @@ class BanDetection(BanDetectionMiddleware):
     def process_exception(self, request: Request, exception: BaseException) -> None:
         ban = self.policy.exception_is_ban(request, exception)
         if ban:
-            self.stats.inc_value(f"bans/error/{type(exception).__module__}.{type(exception).__name__}")
+            self.stats.inc_value(
+                f"bans/error/{type(exception).__module__}.{type(exception).__name__}"
+            )
         request.meta["_ban"] = ban

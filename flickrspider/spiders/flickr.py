@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import scrapy
 from scrapy.exceptions import CloseSpider
 
-from flickrspider import flickrapi, windows
+from flickrspider import distributed, flickrapi, windows
 from flickrspider.args import SearchArgs, is_negative, query_text
 from flickrspider.config import FlickrConfig
 from flickrspider.crawlsetup import configure_crawl, fail_early
@@ -54,6 +54,8 @@ class FlickrSpider(scrapy.Spider):
         with fail_early():
             spider = super().from_crawler(crawler, *args, **kwargs)
             spider.config = configure_crawl(crawler, download=spider.args.download)
+            # with FLICKR_REDIS_URL: join the shared crawl of these arguments
+            spider.args = distributed.join(crawler, cls.name, spider.args, kwargs)
         spider.per_page = flickrapi.per_page_for(spider.args.geo, spider.args.bbox)
         spider.planner = windows.PlannerConfig(per_page=spider.per_page)
         return spider
