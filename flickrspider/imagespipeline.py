@@ -71,15 +71,19 @@ class FlickrImagesPipeline(ImagesPipeline):
         )
         assert crawler.stats is not None
         self.stats = crawler.stats
-        workers = max(2, os.cpu_count() or 2)
+        # Pillow and file I/O release the GIL: a few threads per core keep both busy.
+        workers = 2 * (os.cpu_count() or 2)
         self.executor = ThreadPoolExecutor(workers, thread_name_prefix="flickrspider-image")
+        # Photos between download and store at once: bounds memory however fast items come.
+        self.in_flight_limit = 2 * crawler.settings.getint("CONCURRENT_REQUESTS", 16)
+        self._in_flight: asyncio.Semaphore | None = None
         self._closing: asyncio.Future[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler.settings["IMAGES_STORE"], crawler=crawler)
 
-    def open_spider(self) -> None:
+    def open_spider(self) -> None:  # type: ignore[override]  # no spider argument
         super().open_spider()
         self.ledger = ledger_for(self.crawler)
 
@@ -94,10 +98,14 @@ class FlickrImagesPipeline(ImagesPipeline):
         meta = {"flickr_image": True, "flickr_fallbacks": fallbacks}
         return [Request(first, callback=NO_CALLBACK, meta=meta)]
 
-    def media_to_download(
+    async def media_to_download(  # type: ignore[override]  # MediaPipeline awaits any awaitable
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> None:
-        return None  # DedupPipeline already skipped what the dataset holds
+        # DedupPipeline already skipped what the dataset holds; here we only wait for
+        # room, so that a flood of items never holds more than in_flight_limit bodies.
+        if self._in_flight is None:
+            self._in_flight = asyncio.Semaphore(self.in_flight_limit)
+        await self._in_flight.acquire()
 
     def file_path(
         self,
@@ -141,6 +149,8 @@ class FlickrImagesPipeline(ImagesPipeline):
         self, results: list[FileInfoOrError], item: PhotoItem, info: MediaPipeline.SpiderInfo
     ) -> PhotoItem:
         info.downloaded.clear()  # each URL is fetched once: keep memory flat
+        if self._in_flight is not None:
+            self._in_flight.release()
         if not results:  # restored: already in the dataset, only its feed record was missing
             return item
         ok, value = results[0]
@@ -230,7 +240,7 @@ def _response_problem(response: Response) -> str | None:
     if response.status in {404, 410} or 300 <= response.status < 400:
         return "not_found"
     if response.status == 599:  # a network failure, turned into a response by the middleware
-        return str(response.headers.get(b"X-Flickrspider-Error", b"network").decode())
+        return (response.headers.get(b"X-Flickrspider-Error") or b"network").decode()
     if response.status != 200:
         return f"http_{response.status}"
     if not response.body:

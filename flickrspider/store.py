@@ -32,10 +32,9 @@ def write_atomic(root: str | Path, rel_path: str, data: bytes) -> Path:
     part = path.with_name(path.name + ".part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with part.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        # No fsync: a killed process loses nothing the page cache holds, and after a
+        # power loss reconcile() finds a short file by its missing EOI marker.
+        part.write_bytes(data)
         os.replace(part, path)
     except OSError as exc:
         part.unlink(missing_ok=True)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import errno
 import os
+from pathlib import Path
 
 import pytest
 
@@ -33,12 +34,15 @@ def test_unwritable_store_is_a_clear_error_and_leaves_nothing(tmp_path):
 
 
 def test_full_disk_is_a_store_error_and_removes_the_part_file(tmp_path, monkeypatch):
-    def full(*_args):
+    real_write = Path.write_bytes
+
+    def full(self, data):
+        real_write(self, data[: len(data) // 2])  # the disk fills up half way
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "fsync", full)
+    monkeypatch.setattr(Path, "write_bytes", full)
     with pytest.raises(StoreError, match="No space left"):
-        write_atomic(tmp_path, "kw/1.jpg", b"x")
+        write_atomic(tmp_path, "kw/1.jpg", b"xyzw")
     assert list((tmp_path / "kw").iterdir()) == []
 
 
