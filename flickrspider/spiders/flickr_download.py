@@ -9,6 +9,7 @@ valid photo records are counted and skipped with a warning, never fatal.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -75,4 +76,15 @@ class FlickrDownloadSpider(scrapy.Spider):
                     logger.warning("%s line %d skipped: %s", self.args.input, number, exc)
                     continue
                 if self.args.in_shard(item.id):
+                    await self._room_for_items()
                     yield item
+
+    async def _room_for_items(self) -> None:
+        """Backpressure: Scrapy sends start() items to the pipelines without waiting,
+        so hold the file back while the downloader is full or items pile up."""
+        engine = self.crawler.engine
+        limit = 4 * self.crawler.settings.getint("CONCURRENT_REQUESTS", 16)
+        while engine is not None and (
+            engine.needs_backout() or engine.scraper.slot.itemproc_size > limit  # type: ignore[union-attr]
+        ):
+            await asyncio.sleep(0.05)
