@@ -29,7 +29,8 @@ from scrapy.pipelines.images import ImagesPipeline
 from flickrspider.config import FlickrConfig
 from flickrspider.imaging import ImageRejected, ImageRules, Processed, process
 from flickrspider.jpegmeta import exif_fields_for, splice
-from flickrspider.paths import file_name, keyword_dir
+from flickrspider.ledger import Claim
+from flickrspider.paths import keyword_dir
 from flickrspider.pipelines import count, ledger_for
 from flickrspider.store import StoreError, write_atomic
 
@@ -117,8 +118,7 @@ class FlickrImagesPipeline(ImagesPipeline):
     ) -> str:
         if item is not None and item.path:
             return str(item.path)
-        name = file_name(item.id, item.secret, item.server, item.owner)
-        return f"{keyword_dir(item.keyword)}/{name}"  # before a slot is claimed
+        return f"{keyword_dir(item.keyword)}/{item.name()}"  # before a slot is claimed
 
     async def media_downloaded(
         self,
@@ -205,18 +205,16 @@ class FlickrImagesPipeline(ImagesPipeline):
         return await self.crawler.engine.download_async(request)
 
     async def _store(self, item: PhotoItem, response: Response, processed: Processed) -> str:
-        name = file_name(item.id, item.secret, item.server, item.owner)
-        claim = self.ledger.claim(item.id, item.keyword, name)
-        item.keyword = claim.keyword  # an interrupted run may have claimed it for another keyword
         sizes = {url: size for size, url in item.urls.items()}
-        item.path = claim.path
         item.source_url = response.url
         item.source_size = sizes.get(response.url)
         item.width, item.height = processed.width, processed.height
         item.frame = processed.frame
-        write = partial(self._write, item.metadata(), processed, claim.path)
+        # Claim, splice, write and mark stored in a worker thread: SQLite and file I/O
+        # release the GIL, and the reactor stays free for the network.
+        store = partial(self._claim_and_write, item.id, item.metadata(), processed, item.name())
         try:
-            checksum = await asyncio.get_running_loop().run_in_executor(self.executor, write)
+            claim, checksum = await asyncio.get_running_loop().run_in_executor(self.executor, store)
         except StoreError as exc:
             self.ledger.release(item.id)
             logger.error("Stopping: %s (IMAGES_STORE=%s)", exc.strerror, self.config.images_store)
@@ -226,13 +224,19 @@ class FlickrImagesPipeline(ImagesPipeline):
                     self.crawler.engine.close_spider_async(reason="dataset_unwritable")
                 )
             raise _Failed("unwritable") from exc
-        self.ledger.mark_stored(item.id)
+        item.keyword = claim.keyword  # an interrupted run may have claimed it for another keyword
+        item.path = claim.path
         return checksum
 
-    def _write(self, metadata: dict[str, Any], processed: Processed, path: str) -> str:
+    def _claim_and_write(
+        self, photo_id: str, metadata: dict[str, Any], processed: Processed, name: str
+    ) -> tuple[Claim, str]:
+        claim = self.ledger.claim(photo_id, metadata["keyword"], name)
+        metadata["keyword"] = claim.keyword
         data = splice(processed.data, metadata, exif=exif_fields_for(metadata))
-        write_atomic(self.config.images_store, path, data)
-        return hashlib.md5(data).hexdigest()  # noqa: S324 - a checksum, as ImagesPipeline reports
+        write_atomic(self.config.images_store, claim.path, data)
+        self.ledger.mark_stored(photo_id)
+        return claim, hashlib.md5(data).hexdigest()  # noqa: S324 - a checksum, as ImagesPipeline reports
 
 
 def _response_problem(response: Response) -> str | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flickrspider.paths import file_name
+
 # Flickr's own field names, in the order they appear in feeds and comments.
 META_KEYS: tuple[str, ...] = (
     "id",
@@ -76,6 +78,10 @@ class PhotoItem:
     height: int | None = None
     frame: list[int] | None = None
     path: str | None = None
+
+    def name(self) -> str:
+        """The stored file's name, ``<id>_<secret>_<server>_<owner>.jpg``."""
+        return file_name(self.id, self.secret, self.server, self.owner)
 
     def metadata(self) -> dict[str, Any]:
         """The JSON object written into the JPEG comment (SPEC §5)."""

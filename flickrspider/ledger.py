@@ -15,10 +15,13 @@ holes. Rows are compact: an integer id, two small integers and the file name.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from flickrspider.paths import STATE_DIR, keyword_dir, shard_dir
 
@@ -41,6 +44,20 @@ CREATE TABLE IF NOT EXISTS keywords (
 """
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _locked(method: _F) -> _F:
+    """Serialize a Ledger method: the image threads and the reactor share it."""
+
+    @functools.wraps(method)
+    def wrapper(self: Ledger, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class Claim:
     """Where a claimed photo goes: its shard slot, its path under IMAGES_STORE, and
@@ -58,7 +75,11 @@ class Ledger:
         self.shard_size = shard_size
         state = self.root / STATE_DIR
         state.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(state / "ledger.sqlite", isolation_level=None)
+        # Used from the reactor and from the image threads: one connection, one lock.
+        self.db = sqlite3.connect(
+            state / "ledger.sqlite", isolation_level=None, check_same_thread=False
+        )
+        self.lock = threading.RLock()
         self.db.execute("PRAGMA busy_timeout=30000")  # worker processes may share the dataset
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -68,14 +89,17 @@ class Ledger:
             self.db.execute("ALTER TABLE keywords ADD COLUMN name TEXT")
         self._kw_ids: dict[str, int] = {}
 
+    @_locked
     def close(self) -> None:
         self.db.close()
 
     # -- queries ---------------------------------------------------------
+    @_locked
     def state(self, photo_id: str) -> int | None:
         row = self.db.execute("SELECT state FROM photos WHERE id=?", (int(photo_id),)).fetchone()
         return None if row is None else int(row[0])
 
+    @_locked
     def path_of(self, photo_id: str) -> str | None:
         row = self.db.execute(
             "SELECT k.dir, p.slot, p.name FROM photos p JOIN keywords k USING (kw) WHERE p.id=?",
@@ -85,12 +109,14 @@ class Ledger:
             return None
         return f"{row[0]}/{shard_dir(row[1], self.shard_size)}/{row[2]}"
 
+    @_locked
     def count(self, state: int = STORED) -> int:
         return int(
             self.db.execute("SELECT count(*) FROM photos WHERE state=?", (state,)).fetchone()[0]
         )
 
     # -- transitions -----------------------------------------------------
+    @_locked
     def claim(self, photo_id: str, keyword: str, name: str) -> Claim:
         """Reserve a slot for a photo (or return the one it already holds)."""
         pid = int(photo_id)
@@ -117,9 +143,11 @@ class Ledger:
                 )
         return Claim(slot, f"{directory}/{shard_dir(slot, self.shard_size)}/{name}", keyword)
 
+    @_locked
     def mark_stored(self, photo_id: str) -> None:
         self.db.execute("UPDATE photos SET state=? WHERE id=?", (STORED, int(photo_id)))
 
+    @_locked
     def mark_rejected(self, photo_id: str, keyword: str) -> None:
         """A photo that can never be stored (too small, gone): not fetched again.
 
@@ -132,10 +160,12 @@ class Ledger:
             (int(photo_id), self._keyword_id(keyword), REJECTED),
         )
 
+    @_locked
     def release(self, photo_id: str) -> None:
         """A transient failure: keep the slot, so a later run stores it in order."""
         self.db.execute("UPDATE photos SET state=? WHERE id=?", (PENDING, int(photo_id)))
 
+    @_locked
     def reconcile(self, is_complete: Callable[[Path], bool]) -> tuple[int, int]:
         """After a crash: settle PENDING rows against the files on disk.
 
