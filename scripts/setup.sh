@@ -27,7 +27,13 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating virtualenv $VENV"
   "$PYTHON" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .
+pip_install() {
+  # This machine's pip config names local package folders that may not exist: hide that noise.
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$@" 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  return "${PIPESTATUS[0]}"
+}
+pip_install --upgrade pip
+pip_install -r requirements-dev.txt
+pip_install --no-deps -e .
 echo "setup: done ($VENV)"
