@@ -114,7 +114,7 @@ class RedisConfig:
                 dead_after,
                 f"must be at least twice FLICKR_REDIS_HEARTBEAT ({heartbeat})",
             )
-        leases = settings.getint("FLICKR_REDIS_LEASES", 4)
+        leases = settings.getint("FLICKR_REDIS_LEASES", 2)
         if leases < 1:
             raise _bad("FLICKR_REDIS_LEASES", leases, "must be at least 1")
         keep = settings.getint("FLICKR_REDIS_KEEP", 0)

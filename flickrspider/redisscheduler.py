@@ -27,6 +27,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.misc import load_object
 from scrapy_redis.queue import Base
 from scrapy_redis.scheduler import Scheduler
 
@@ -108,14 +109,23 @@ class RedisScheduler(Scheduler):
         return scheduler
 
     def open(self, spider: Spider) -> None:
-        super().open(spider)
+        # scrapy-redis's open() without its Spider.log() call (deprecated in Scrapy 2.19)
+        # and without SCHEDULER_FLUSH_ON_START: other workers may be using the queue.
+        self.spider = spider
+        key = self.queue_key % {"spider": spider.name}
+        self.queue = load_object(self.queue_cls)(self.server, spider, key, self.serializer)
+        if not self.df:
+            self.df = load_object(self.dupefilter_cls).from_spider(spider)
         self.crawl.work.heartbeat()
-        others = len(self.crawl.live_workers())
+        waiting, leased = self.crawl.work.status()
         logger.info(
-            "Worker %s joined distributed crawl %s (%d other workers alive)",
+            "Worker %s joined distributed crawl %s (%d other workers alive, %d requests waiting,"
+            " %d leased)",
             self.crawl.worker,
             self.crawl.prefix,
-            others,
+            len(self.crawl.live_workers()),
+            waiting,
+            leased,
         )
         self._loop.start(POLL, now=False)
 

@@ -44,8 +44,8 @@ FLICKR_REDIS_CRAWL = None
 FLICKR_REDIS_HEARTBEAT = 5.0
 # A worker silent this many seconds is presumed dead: its unfinished requests are requeued.
 FLICKR_REDIS_DEAD_AFTER = 60.0
-# Search answers (each with up to 250 photos to store) a worker works on at once.
-FLICKR_REDIS_LEASES = 4
+# Search answers (up to 250 photos each to store) a worker holds at once: one, and the next.
+FLICKR_REDIS_LEASES = 2
 # Seconds a finished distributed crawl stays in Redis (re-runs find it done); 0: deleted at once.
 FLICKR_REDIS_KEEP = 7 * 24 * 3600
 
