@@ -31,7 +31,6 @@ from scrapy.utils.misc import load_object
 from scrapy_redis.queue import Base
 from scrapy_redis.scheduler import Scheduler
 
-from flickrspider.config import FlickrConfig
 from flickrspider.distributed import REDIS_TIME, DistributedCrawl, crawl_for
 
 if TYPE_CHECKING:
@@ -60,13 +59,12 @@ class LeasedQueue(Base):
     def __init__(self, server: Any, spider: Spider, key: str, serializer: Any = None) -> None:
         super().__init__(server, spider, key, serializer)
         self.work = _crawl(spider.crawler).work
-        self._secret = FlickrConfig.from_settings(spider.crawler.settings).api_key
 
     def __len__(self) -> int:
         return self.work.status()[0]
 
     def push(self, request: Request, fingerprint: str = "", handoff: str = "") -> bool:
-        if self._secret and (self._secret in request.url or self._secret.encode() in request.body):
+        if b"api_key=" in request.body or "api_key=" in request.url:  # added only at download time
             raise ValueError("refusing to share a request that carries the API key")
         lease = request.meta.get(LEASE_META) or {}
         token = lease["token"] if handoff else secrets.token_hex(8)

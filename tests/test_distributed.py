@@ -26,7 +26,7 @@ import redis
 
 from flickrspider.args import FLICKR_LAUNCH
 from flickrspider.budget import RedisBudget
-from flickrspider.distributed import RedisConfig, crawl_id
+from flickrspider.distributed import RedisConfig, crawl_id, redact
 from flickrspider.emulator import EmulatorProcess
 from flickrspider.ledger import PENDING
 from tests.conftest import ROOT, TEST_KEY, crawl_settings, run_crawl
@@ -158,6 +158,7 @@ def run_workers(
     workers = [start_worker(tmp_path, emu, f"w{i}", args, settings, store) for i in range(n)]
     for worker in workers:
         assert worker.wait() == 0, worker.log[-3000:]
+        assert "DeprecationWarning" not in worker.log
     return workers
 
 
@@ -358,6 +359,13 @@ def test_settings_are_checked_at_start(tmp_path, emu):
     ]:
         with pytest.raises(ValueError, match=culprit):
             RedisConfig.from_settings(Settings({**base, **bad}))
+
+
+def test_the_crawl_name_ignores_scrapyd_arguments_and_never_shows_a_password():
+    one = crawl_id("flickr", {"keywords": "a,b", "_job": "1"})
+    assert one == crawl_id("flickr", {"keywords": "a,b", "_job": "2", "_version": "r1"})
+    assert one != crawl_id("flickr", {"keywords": "a"}) and one.startswith("flickr-")
+    assert redact("redis://user:s3cret@host:6379/0") == "redis://user:***@host:6379/0"
 
 
 class Settings(dict):

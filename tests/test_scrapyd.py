@@ -26,7 +26,7 @@ import pytest
 
 from flickrspider.emulator import EmulatorProcess
 from tests.conftest import ROOT, TEST_KEY, crawl_settings
-from tests.servers import free_port, wait_for
+from tests.servers import RedisServer, free_port, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -222,3 +222,19 @@ def test_a_killed_job_resumes_under_its_job_id(scrapyd, emulator, first_job, tmp
     assert len(final) == len(set(final)) and set(final) == expected
     ids = [r["id"] for r in feed_records(scrapyd.item_file("resumable"))]
     assert len(ids) == len(set(ids)) and set(ids) == expected
+
+
+def test_scrapyd_jobs_as_workers_of_one_distributed_crawl(scrapyd, emulator, first_job, tmp_path):
+    store = tmp_path / "images"
+    with RedisServer() as redis_server:
+        shared = {"FLICKR_REDIS_URL": redis_server.url, "FLICKR_REDIS_LEASES": "1"}
+        for job in ("worker-a", "worker-b"):  # Scrapyd's _job differs; the crawl is the same
+            schedule(scrapyd, emulator, store, job, "paris,tokyo", **shared)
+        for job in ("worker-a", "worker-b"):
+            scrapyd.wait_finished(job)
+    ids = [
+        r["id"] for job in ("worker-a", "worker-b") for r in feed_records(scrapyd.item_file(job))
+    ]
+    assert len(ids) == len(set(ids)) and set(ids) == {r["id"] for r in first_job[0]}
+    for job in ("worker-a", "worker-b"):
+        assert "Spider closed (finished)" in scrapyd.log_file(job).read_text(encoding="utf-8")
