@@ -89,6 +89,7 @@ class LeasedQueue(Base):
 class RedisScheduler(Scheduler):
     crawler: Crawler
     crawl: DistributedCrawl
+    df: Any  # scrapy-redis RFPDupeFilter
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
