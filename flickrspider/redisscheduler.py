@@ -116,6 +116,14 @@ class RedisScheduler(Scheduler):
         if not self.df:
             self.df = load_object(self.dupefilter_cls).from_spider(spider)
         self.crawl.work.heartbeat()
+        if self.crawl.work.is_finished():
+            ttl = self.server.ttl(self.crawl.work.finished)
+            logger.warning(
+                "Distributed crawl %s finished earlier (kept %s more): nothing to do; to crawl"
+                " these arguments again now, name a new crawl with -s FLICKR_REDIS_CRAWL=...",
+                self.crawl.prefix,
+                f"{ttl} s" if ttl and ttl > 0 else "for good",
+            )
         waiting, leased = self.crawl.work.status()
         logger.info(
             "Worker %s joined distributed crawl %s (%d other workers alive, %d requests waiting,"

@@ -47,7 +47,7 @@ FLICKR_REDIS_DEAD_AFTER = 60.0
 # Search answers (up to 250 photos each to store) a worker holds at once: one, and the next.
 FLICKR_REDIS_LEASES = 2
 # Seconds a finished distributed crawl stays in Redis (re-runs find it done); 0: deleted at once.
-FLICKR_REDIS_KEEP = 7 * 24 * 3600
+FLICKR_REDIS_KEEP = 24 * 3600
 
 # Dataset root (the original's base_db_path).
 IMAGES_STORE = "images"

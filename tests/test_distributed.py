@@ -222,7 +222,7 @@ def test_three_workers_find_what_one_finds_with_each_request_sent_once(tmp_path,
     again = run_crawl(tmp_path / "again", emu, args=args, settings=settings)
     assert again.returncode == 0 and again.feed == []
     assert emu.stats()["api_calls"] == 0
-    assert "is finished" in again.log
+    assert "finished earlier" in again.log and "FLICKR_REDIS_CRAWL" in again.log
 
 
 def test_two_crawls_on_one_redis_keep_apart(tmp_path, emu, redis_server):
