@@ -183,9 +183,14 @@ class FlickrImagesPipeline(ImagesPipeline):
                     processed = await loop.run_in_executor(
                         self.executor, process, response.body, self.rules
                     )
-                    return response, processed
                 except ImageRejected as rejected:
                     reason = rejected.reason
+                else:
+                    if not _placeholder(response.body):
+                        return response, processed
+                    reason = "not_found"
+                if reason == "too_small" and _placeholder(response.body):
+                    reason = "not_found"
                 if reason in RETRY_BODY and body_tries < RETRY_BODY_TIMES:
                     body_tries += 1
                     self.stats.inc_value(f"flickr/images/retried/{reason}")
@@ -249,9 +254,10 @@ def _response_problem(response: Response) -> str | None:
         return f"http_{response.status}"
     if not response.body:
         return "empty"
-    if (
-        len(response.body) < UNAVAILABLE_PLACEHOLDER_BYTES
-        and response.body[:4] in _PLACEHOLDER_MAGIC
-    ):
-        return "not_found"  # the "photo unavailable" placeholder image
     return None
+
+
+def _placeholder(body: bytes) -> bool:
+    """Flickr's small "photo unavailable" GIF or PNG (judged once the body decodes, so a
+    decompression bomb, which is small too, is still called one)."""
+    return len(body) < UNAVAILABLE_PLACEHOLDER_BYTES and body[:4] in _PLACEHOLDER_MAGIC
