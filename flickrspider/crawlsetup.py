@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from flickrspider.args import ArgumentError
 from flickrspider.config import ConfigError, FlickrConfig
 from flickrspider.items import STAGE1_FIELDS, STORED_FIELDS
+from flickrspider.paths import STATE_DIR
+from flickrspider.store import StoreError, check_writable
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -46,6 +48,13 @@ def configure_crawl(crawler: Crawler, *, download: bool) -> FlickrConfig:
     config = FlickrConfig.from_settings(crawler.settings)
     if REAL_FLICKR_HOST in config.api_url and not config.api_key:
         raise ConfigError("FLICKR_API_KEY is not set (setting or environment variable)")
+    if download:
+        try:
+            check_writable(config.images_store, STATE_DIR)
+        except StoreError as exc:
+            raise ConfigError(
+                f"IMAGES_STORE ({config.images_store!r}) is not writable: {exc.strerror}"
+            ) from None
     settings = crawler.settings
     if settings.getpriority("ITEM_PIPELINES") in (None, 0, 10, 20):
         settings.set("ITEM_PIPELINES", PIPELINES_FULL if download else PIPELINES_STAGE1, "spider")

@@ -8,6 +8,7 @@ spider, middlewares and pipelines keep (``flickr/keyword/<kw>/...``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -153,13 +154,15 @@ class FlickrProgress:
 
     def _write_summary(self, summary: dict[str, Any]) -> None:
         path = Path(self.config.images_store, STATE_DIR, "summary.json")
+        tmp = path.with_name("summary.json.part")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name("summary.json.part")
             tmp.write_text(json.dumps(summary, indent=1, ensure_ascii=False), encoding="utf-8")
             tmp.replace(path)
         except OSError as exc:
             logger.error("Could not write the run summary to %s: %s", path, exc.strerror)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)  # nothing partial stays behind (a full disk)
 
 
 def _duration(seconds: float) -> str:

@@ -14,9 +14,11 @@ are counted by reason instead of logged as tracebacks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,7 @@ from scrapy.pipelines.images import ImagesPipeline
 
 from flickrspider.config import FlickrConfig
 from flickrspider.imaging import ImageRejected, ImageRules, Processed, process
+from flickrspider.journal import RetryOnResume
 from flickrspider.jpegmeta import exif_fields_for, splice
 from flickrspider.ledger import Claim
 from flickrspider.paths import keyword_dir
@@ -101,12 +104,15 @@ class FlickrImagesPipeline(ImagesPipeline):
 
     async def media_to_download(  # type: ignore[override]  # MediaPipeline awaits any awaitable
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
-    ) -> None:
+    ) -> FileInfo | None:
         # DedupPipeline already skipped what the dataset holds; here we only wait for
         # room, so that a flood of items never holds more than in_flight_limit bodies.
         if self._in_flight is None:
             self._in_flight = asyncio.Semaphore(self.in_flight_limit)
         await self._in_flight.acquire()
+        if self._closing:  # the dataset is unwritable: download nothing more
+            return {"url": request.url, "path": "", "checksum": None, "status": "failed:unwritable"}
+        return None
 
     def file_path(
         self,
@@ -149,10 +155,10 @@ class FlickrImagesPipeline(ImagesPipeline):
         self, results: list[FileInfoOrError], item: PhotoItem, info: MediaPipeline.SpiderInfo
     ) -> PhotoItem:
         info.downloaded.clear()  # each URL is fetched once: keep memory flat
-        if self._in_flight is not None:
-            self._in_flight.release()
         if not results:  # restored: already in the dataset, only its feed record was missing
             return item
+        if self._in_flight is not None:
+            self._in_flight.release()
         ok, value = results[0]
         status = value["status"] if ok else "failed:download_error"  # type: ignore[index]
         if status == "downloaded":
@@ -165,7 +171,10 @@ class FlickrImagesPipeline(ImagesPipeline):
         else:
             count(self.stats, item, f"images/failed/{reason}")
         if reason in PERMANENT:
-            self.ledger.mark_rejected(item.id, item.keyword)
+            with contextlib.suppress(sqlite3.OperationalError):  # a full disk: decided again later
+                self.ledger.mark_rejected(item.id, item.keyword)
+        if reason == "unwritable":  # not the photo's fault: a resumed job tries it again
+            raise RetryOnResume(f"photo {item.id} not stored: {reason}", log_level="INFO")
         level = "DEBUG" if reason == "too_small" else "WARNING"
         raise DropItem(f"photo {item.id} not stored: {reason}", log_level=level)
 
@@ -220,11 +229,13 @@ class FlickrImagesPipeline(ImagesPipeline):
         store = partial(self._claim_and_write, item.id, item.metadata(), processed, item.name())
         try:
             claim, checksum = await asyncio.get_running_loop().run_in_executor(self.executor, store)
-        except StoreError as exc:
-            self.ledger.release(item.id)
-            logger.error("Stopping: %s (IMAGES_STORE=%s)", exc.strerror, self.config.images_store)
-            assert self.crawler.engine is not None
+        except (StoreError, sqlite3.OperationalError) as exc:
+            # A full or read-only disk (the image or the ledger): stop. The ledger row, if
+            # any, stays pending; reconcile() settles it against the disk next time.
             if not self._closing:
+                why = exc.strerror if isinstance(exc, StoreError) else f"the ledger: {exc}"
+                logger.error("Stopping: %s (IMAGES_STORE=%s)", why, self.config.images_store)
+                assert self.crawler.engine is not None
                 self._closing = asyncio.ensure_future(
                     self.crawler.engine.close_spider_async(reason="dataset_unwritable")
                 )

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from scrapy import Request, signals
+from scrapy.exceptions import DropItem
 from scrapy.extensions.feedexport import FileFeedStorage
 from scrapy.utils.job import job_dir
 
@@ -59,6 +60,11 @@ logger = logging.getLogger(__name__)
 
 JSON_LINES = frozenset({"jsonlines", "jsonl"})
 _JOBS: weakref.WeakKeyDictionary[Crawler, Job | None] = weakref.WeakKeyDictionary()
+
+
+class RetryOnResume(DropItem):
+    """An item dropped for a reason of ours, not the photo's (a full disk): the search
+    task that found it stays unfinished, so running the job again tries it again."""
 
 
 class Job:
@@ -122,6 +128,7 @@ class _Output:
     outstanding: int = 0  # items yielded whose pipelines have not finished
     exhausted: bool = False
     handed_over: bool = False  # a retry of the same task carries it on
+    retry: bool = False  # an item asked to be tried again when the job resumes
 
 
 class TaskJournalMiddleware:
@@ -245,17 +252,20 @@ class TaskJournalMiddleware:
         output.exhausted = True
         self._settle(id(response), output)
 
-    def _item_done(self, response: Response | None = None) -> None:
+    def _item_done(
+        self, response: Response | None = None, exception: BaseException | None = None
+    ) -> None:
         output = self._outputs.get(id(response))
         if output is not None:
             output.outstanding -= 1
+            output.retry = output.retry or isinstance(exception, RetryOnResume)
             self._settle(id(response), output)
 
     def _settle(self, ident: int, output: _Output) -> None:
         if not output.exhausted or output.outstanding > 0:
             return
         del self._outputs[ident]
-        if not output.handed_over:
+        if not (output.handed_over or output.retry):
             self.job.journal.finish(output.key)  # type: ignore[union-attr]
             self.stats.inc_value("flickr/job/tasks_done")
 

@@ -44,6 +44,17 @@ def write_atomic(root: str | Path, rel_path: str, data: bytes) -> Path:
     return path
 
 
+def check_writable(root: str | Path, state_dir: str) -> None:
+    """Raise StoreError unless files can be created under ``root/state_dir``."""
+    probe = Path(root, state_dir, ".write-probe")
+    try:
+        probe.parent.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise StoreError(exc.errno or errno.EIO, exc.strerror or str(exc)) from exc
+
+
 def is_complete_jpeg(path: Path) -> bool:
     """A cheap integrity check: starts with SOI, ends with EOI, not empty."""
     try:

@@ -158,8 +158,12 @@ def stored_files(store: Path) -> dict[str, str]:
     return files
 
 
-def check_dataset(store: Path, shard_size: int) -> dict[str, str]:
-    """Assert the dataset is whole and consistent; return id -> path."""
+def check_dataset(store: Path, shard_size: int, *, settled: bool = True) -> dict[str, str]:
+    """Assert the dataset is whole and consistent; return id -> path.
+
+    ``settled=False`` accepts what a stopped run leaves: ledger rows still pending
+    (a slot claimed, the file whole or not written at all).
+    """
     files = stored_files(store)
     for pid, rel in files.items():
         kwdir, shard, _ = rel.split("/")
@@ -180,9 +184,11 @@ def check_dataset(store: Path, shard_size: int) -> dict[str, str]:
     ledger: dict[str, str] = {}
     slots: dict[str, list[int]] = defaultdict(list)
     for pid, kwdir, slot, name, state in rows:
-        assert state != 0 or slot is None, f"photo {pid} left pending in the ledger"
-        if state == 1:
-            ledger[str(pid)] = f"{kwdir}/{slot // shard_size:05d}/{name}"
+        assert state != 0 or slot is None or not settled, f"photo {pid} left pending"
+        if slot is not None and state in (0, 1):
+            path = f"{kwdir}/{slot // shard_size:05d}/{name}"
+            if state == 1 or (store / path).exists():
+                ledger[str(pid)] = path
             slots[kwdir].append(slot)
     assert ledger == files, "the ledger and the files on disk disagree"
     for kwdir, taken in slots.items():
