@@ -125,6 +125,7 @@ class _Output:
     """One response's callback output on its way through the engine."""
 
     key: bytes
+    task: dict[str, Any]
     outstanding: int = 0  # items yielded whose pipelines have not finished
     exhausted: bool = False
     handed_over: bool = False  # a retry of the same task carries it on
@@ -159,9 +160,11 @@ class TaskJournalMiddleware:
             yield request
         async for obj in start:
             task = task_of(obj) if isinstance(obj, Request) else None
-            if task is not None and not self.job.journal.add(task_key(task), task, obj.priority):
-                self.stats.inc_value("flickr/job/known_tasks")
-                continue
+            if task is not None:
+                if not self.job.journal.add(task_key(task), task, obj.priority):
+                    self.stats.inc_value("flickr/job/known_tasks")
+                    continue
+                obj.dont_filter = True  # the journal, not requests.seen, knows start tasks
             yield obj
 
     def _replay(self) -> Iterator[Request]:
@@ -227,7 +230,7 @@ class TaskJournalMiddleware:
         task = task_of(request) if self.job is not None and request is not None else None
         if task is None:
             return None
-        output = _Output(task_key(task))
+        output = _Output(task_key(task), task)
         self._outputs[id(response)] = output
         return output
 
@@ -250,6 +253,8 @@ class TaskJournalMiddleware:
 
     def _end(self, response: Response, output: _Output) -> None:
         output.exhausted = True
+        # a window given up on after every retry: the next run of the job tries it again
+        output.retry = output.retry or bool(output.task.get("retry_on_resume"))
         self._settle(id(response), output)
 
     def _item_done(

@@ -8,7 +8,7 @@ from scrapy import Request, Spider, signals
 from scrapy.http import TextResponse
 
 from flickrspider.job import JobJournal, task_key
-from flickrspider.journal import JobFeedStorage, TaskJournalMiddleware, job_for
+from flickrspider.journal import JobFeedStorage, RetryOnResume, TaskJournalMiddleware, job_for
 from tests.helpers import project_crawler
 
 URL = "http://127.0.0.1:1/services/rest/"
@@ -146,3 +146,32 @@ def test_feed_storage_leaves_other_formats_to_scrapy(tmp_path):
     out.write(b"a,b\n")
     storage.store(out)
     assert (tmp_path / "f.csv").read_bytes() == b"a,b\n"
+
+
+def test_a_window_given_up_on_stays_for_the_next_run(tmp_path):
+    _, mw = middleware(tmp_path)
+    lost = task(1)
+    mw.job.journal.add(task_key(lost), lost)
+    response = response_for(lost)
+
+    def callback():
+        response.request.cb_kwargs["task"]["retry_on_resume"] = True  # as parse_search does
+        yield from ()
+
+    assert list(mw.process_spider_output(response, callback())) == []
+    assert mw.job.journal.counts() == (1, 0)
+
+
+def test_an_item_lost_to_a_full_disk_keeps_its_task_pending(tmp_path):
+    crawler, mw = middleware(tmp_path)
+    parent = task(1)
+    mw.job.journal.add(task_key(parent), parent)
+    response = response_for(parent)
+    items = [{"id": "1"}, {"id": "2"}]
+    list(mw.process_spider_output(response, items))
+    item_done(crawler, items[0], response)
+    crawler.signals.send_catch_log(
+        signals.item_dropped, item=items[1], response=response, spider=None,
+        exception=RetryOnResume("photo 2 not stored: unwritable"),
+    )  # fmt: skip
+    assert mw.job.journal.counts() == (1, 0)

@@ -119,6 +119,7 @@ class FlickrSpider(scrapy.Spider):
                 yield retry
             else:
                 self._window_lost(task, _reason(exc))
+                task["retry_on_resume"] = True  # the job journal keeps it for the next run
             return
         except flickrapi.FlickrError as exc:
             logger.error("Flickr error %s (%s) for %s", exc.code, exc.message, _describe(task))
