@@ -174,7 +174,7 @@ class FlickrImagesPipeline(ImagesPipeline):
             with contextlib.suppress(sqlite3.OperationalError):  # a full disk: decided again later
                 self.ledger.mark_rejected(item.id, item.keyword)
         if reason == "unwritable":  # not the photo's fault: a resumed job tries it again
-            raise RetryOnResume(f"photo {item.id} not stored: {reason}", log_level="INFO")
+            raise RetryOnResume(f"photo {item.id} not stored: {reason}", log_level="DEBUG")
         level = "DEBUG" if reason == "too_small" else "WARNING"
         raise DropItem(f"photo {item.id} not stored: {reason}", log_level=level)
 

@@ -5,7 +5,7 @@ even then loses the requests in flight; after SIGKILL its ``requests.seen`` may
 name requests that no queue holds any more, so a restart would end early, and
 image downloads never go through the scheduler at all. Here the job journal
 (``flickrspider.job``, in ``JOBDIR/flickrspider.sqlite``) is the queue of record,
-and Scrapy's own queues stay in memory (``SCHEDULER_DISK_QUEUE`` in settings):
+and Scrapy's own queues stay in memory (``JournalScheduler``):
 
 ``TaskJournalMiddleware`` (spider middleware)
     ``process_start`` issues the job's unfinished tasks again, then passes on the
@@ -27,15 +27,19 @@ and Scrapy's own queues stay in memory (``SCHEDULER_DISK_QUEUE`` in settings):
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
+import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from scrapy import Request, signals
+from scrapy.core.scheduler import Scheduler
 from scrapy.exceptions import DropItem
 from scrapy.extensions.feedexport import FileFeedStorage
 from scrapy.utils.job import job_dir
@@ -60,6 +64,9 @@ logger = logging.getLogger(__name__)
 
 JSON_LINES = frozenset({"jsonlines", "jsonl"})
 _JOBS: weakref.WeakKeyDictionary[Crawler, Job | None] = weakref.WeakKeyDictionary()
+_STOPPING: weakref.WeakKeyDictionary[Crawler, asyncio.Future[None] | None] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class RetryOnResume(DropItem):
@@ -68,11 +75,15 @@ class RetryOnResume(DropItem):
 
 
 class Job:
-    """The crawl's job journal plus the ids its feed files already hold."""
+    """The crawl's job journal, the ids its feed files already hold, and what happens
+    when the job cannot be written any more (a full or read-only JOBDIR): one clear
+    error, the crawl stops, and no task counts as done from then on."""
 
-    def __init__(self, journal: JobJournal) -> None:
+    def __init__(self, journal: JobJournal, crawler: Crawler) -> None:
         self.journal = journal
         self.feeds: list[set[int]] = []
+        self.broken = False
+        self._crawler = weakref.ref(crawler)
 
     @property
     def resumed(self) -> bool:
@@ -82,6 +93,49 @@ class Job:
         """True if every JSON Lines feed of the job already holds the photo."""
         return bool(self.feeds) and all(photo_id in ids for ids in self.feeds)
 
+    def add(self, key: bytes, task: dict[str, Any], priority: int) -> bool | None:
+        """Record a task: True if new, False if known, None if it could not be recorded."""
+        try:
+            return self.journal.add(key, task, priority)
+        except sqlite3.Error as exc:
+            self.fail("the job journal", exc)
+            return None
+
+    def finish(self, key: bytes) -> None:
+        if self.broken:
+            return
+        try:
+            self.journal.finish(key)
+        except sqlite3.Error as exc:
+            self.fail("the job journal", exc)
+
+    def take(self, photo_id: int) -> bool:
+        try:
+            self.journal.take(photo_id)
+        except sqlite3.Error as exc:
+            self.fail("the job journal", exc)
+            return False
+        return True
+
+    def took(self, photo_id: int) -> bool:
+        return self.journal.took(photo_id)
+
+    def fail(self, what: str, exc: BaseException) -> None:
+        self.broken = True
+        crawler = self._crawler()
+        if crawler is not None:
+            stop_crawl(crawler, f"cannot write {what}: {exc}", "jobdir_unwritable")
+
+
+def stop_crawl(crawler: Crawler, message: str, reason: str) -> None:
+    """Log ``message`` once and close the spider with ``reason``."""
+    if crawler in _STOPPING:
+        return
+    logger.error("Stopping: %s", message)
+    _STOPPING[crawler] = None
+    if crawler.engine is not None and crawler.engine.running:
+        _STOPPING[crawler] = asyncio.ensure_future(crawler.engine.close_spider_async(reason=reason))
+
 
 def job_for(crawler: Crawler) -> Job | None:
     """The crawl's job (opened once), or None when it is not resumable through us."""
@@ -90,7 +144,7 @@ def job_for(crawler: Crawler) -> Job | None:
         if not directory or crawler.settings.get("FLICKR_REDIS_URL"):
             _JOBS[crawler] = None
         else:
-            _JOBS[crawler] = Job(JobJournal(directory))
+            _JOBS[crawler] = Job(JobJournal(directory), crawler)
     return _JOBS[crawler]
 
 
@@ -132,6 +186,16 @@ class _Output:
     retry: bool = False  # an item asked to be tried again when the job resumes
 
 
+class JournalScheduler(Scheduler):
+    """Scrapy's scheduler with its request queues in memory even under JOBDIR: the job
+    journal is the queue of record. (A disk queue survives only a graceful stop, loses
+    the requests in flight even then, and would issue the journal's tasks twice.)
+    ``requests.seen`` stays in JOBDIR."""
+
+    def __init__(self, dupefilter: Any, jobdir: str | None = None, **kwargs: Any) -> None:
+        super().__init__(dupefilter, None, **kwargs)
+
+
 class TaskJournalMiddleware:
     """Records search tasks in the job journal and issues unfinished ones again."""
 
@@ -161,8 +225,10 @@ class TaskJournalMiddleware:
         async for obj in start:
             task = task_of(obj) if isinstance(obj, Request) else None
             if task is not None:
-                if not self.job.journal.add(task_key(task), task, obj.priority):
-                    self.stats.inc_value("flickr/job/known_tasks")
+                added = self.job.add(task_key(task), task, obj.priority)
+                if not added:
+                    if added is False:
+                        self.stats.inc_value("flickr/job/known_tasks")
                     continue
                 obj.dont_filter = True  # the journal, not requests.seen, knows start tasks
             yield obj
@@ -246,10 +312,12 @@ class TaskJournalMiddleware:
         if key == output.key:
             output.handed_over = True
             return True
-        if self.job.journal.add(key, task, obj.priority):  # type: ignore[union-attr]
-            return True
-        self.stats.inc_value("flickr/job/known_tasks")
-        return False
+        added = self.job.add(key, task, obj.priority)  # type: ignore[union-attr]
+        if added is False:
+            self.stats.inc_value("flickr/job/known_tasks")
+        elif added is None:  # not recorded (the job is unwritable): the parent stays pending
+            output.retry = True
+        return bool(added)
 
     def _end(self, response: Response, output: _Output) -> None:
         output.exhausted = True
@@ -271,7 +339,7 @@ class TaskJournalMiddleware:
             return
         del self._outputs[ident]
         if not (output.handed_over or output.retry):
-            self.job.journal.finish(output.key)  # type: ignore[union-attr]
+            self.job.finish(output.key)  # type: ignore[union-attr]
             self.stats.inc_value("flickr/job/tasks_done")
 
     def _spider_closed(self, reason: str) -> None:
@@ -302,6 +370,7 @@ class JobFeedStorage(FileFeedStorage):
         super().__init__(uri, feed_options=feed_options)
         self.jsonl = (feed_options or {}).get("format") in JSON_LINES
         self.known: set[int] | None = None
+        self.crawler = crawler
         job = job_for(crawler) if crawler is not None else None
         if self.jsonl and job is not None and job.resumed:
             # A resumed job adds to what its earlier runs wrote, whatever -O says.
@@ -326,23 +395,42 @@ class JobFeedStorage(FileFeedStorage):
         if self.write_mode == "ab" and self.known is None:
             repair_tail(path)
         raw = path.open(self.write_mode, buffering=0)
-        return _LineWriter(raw, self.known or set())  # type: ignore[return-value]
+        return _LineWriter(raw, self.known or set(), self._failed)  # type: ignore[return-value]
+
+    def _failed(self, exc: OSError) -> None:
+        """The feed cannot take another line: stop, and let no task count as done."""
+        job = job_for(self.crawler) if self.crawler is not None else None
+        if job is not None:
+            job.broken = True
+        if self.crawler is not None:
+            message = f"cannot write the feed {self.path}: {exc.strerror or exc}"
+            stop_crawl(self.crawler, message, "feed_unwritable")
 
 
 class _LineWriter:
-    """An unbuffered file that drops records whose photo id it already holds."""
+    """An unbuffered file that drops records whose photo id it already holds, and
+    never leaves part of a line behind when the disk refuses one."""
 
-    def __init__(self, raw: Any, known: set[int]) -> None:
+    def __init__(self, raw: Any, known: set[int], failed: Callable[[OSError], None]) -> None:
         self.raw = raw
         self.known = known
+        self.failed = failed
+        self.broken = False
 
     def write(self, data: bytes) -> int:
-        if self.known and record_id(data) in self.known:
+        if self.broken or (self.known and record_id(data) in self.known):
             return len(data)
-        view = memoryview(data)
-        while view:  # a regular file takes it all at once; loop for safety
-            written = self.raw.write(view)
-            view = view[written:]
+        start = self.raw.tell()
+        try:
+            view = memoryview(data)
+            while view:  # a regular file takes it all at once; loop for safety
+                written = self.raw.write(view)
+                view = view[written:]
+        except OSError as exc:
+            self.broken = True
+            with contextlib.suppress(OSError):
+                self.raw.truncate(start)
+            self.failed(exc)
         return len(data)
 
     def flush(self) -> None:
@@ -351,7 +439,8 @@ class _LineWriter:
 
     def close(self) -> None:
         if not self.raw.closed:
-            self.flush()
+            with contextlib.suppress(OSError):
+                self.flush()
             self.raw.close()
 
     @property

@@ -15,7 +15,7 @@ from scrapy.exceptions import DropItem
 
 from flickrspider.config import FlickrConfig
 from flickrspider.distributed import shared_seen_for, sole_writer
-from flickrspider.journal import job_for, restore_stored
+from flickrspider.journal import RetryOnResume, job_for, restore_stored
 from flickrspider.ledger import PENDING, Ledger
 from flickrspider.seen import Verdict
 from flickrspider.store import is_complete_jpeg, resolve
@@ -101,17 +101,16 @@ class DedupPipeline:
         self.seen.add(pid)
         count(self.stats, item, "photos/found")
         if self.ledger is not None and self._already_stored(item):
-            if (
-                self.job is not None
-                and self.job.journal.took(pid)
-                and restore_stored(item, self.ledger)
-            ):
+            if self.job is not None and self.job.took(pid) and restore_stored(item, self.ledger):
                 self.stats.inc_value("flickr/job/restored")
                 return item
             count(self.stats, item, "photos/already_stored")
             raise DropItem(f"photo {item.id} already in the dataset", log_level="DEBUG")
-        if self.ledger is not None and self.job is not None:
-            self.job.journal.take(pid)  # before the images pipeline claims a slot
+        if self.ledger is not None and self.job is not None and not self.job.take(pid):
+            # recorded before the images pipeline claims a slot, or not stored at all
+            raise RetryOnResume(
+                f"photo {item.id}: the job journal cannot be written", log_level="DEBUG"
+            )
         return item
 
     def _claim_shared(self, item: PhotoItem) -> None:

@@ -91,6 +91,8 @@ ROTATING_PROXY_LIST: list[str] = []
 ROTATING_PROXY_BAN_POLICY = "flickrspider.proxies.FlickrBanPolicy"
 EXTENSIONS = {
     "flickrspider.extensions.FlickrProgress": 500,
+    # spider.state is unused: the job journal keeps what a resumed job needs.
+    "scrapy.extensions.spiderstate.SpiderState": None,
 }
 # Seconds between progress lines (per keyword: found/total, windows, calls, ETA).
 FLICKR_PROGRESS_INTERVAL = 30.0
@@ -103,8 +105,7 @@ REMOTE_CONTROL_ENABLED = False
 SPIDER_MIDDLEWARES = {
     "flickrspider.journal.TaskJournalMiddleware": 25,
 }
-SCHEDULER_DISK_QUEUE = "scrapy.squeues.LifoMemoryQueue"
-SCHEDULER_START_DISK_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+SCHEDULER = "flickrspider.journal.JournalScheduler"
 # Local feed files: JSON Lines written line by line, kill-safe, appended to on resume.
 FEED_STORAGES = {
     "": "flickrspider.journal.JobFeedStorage",

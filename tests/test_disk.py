@@ -44,18 +44,22 @@ pytestmark = [
 ]
 
 
-def run_on_small_disk(run: JobRun, size: str, *, read_only: bool = False) -> Done:
-    """Run the crawl with IMAGES_STORE on a fresh tmpfs of ``size``; copy the store out after."""
-    run.store.mkdir(parents=True, exist_ok=True)
-    saved = run.directory / "store-after"
+def run_on_small_disk(
+    run: JobRun, size: str, *, read_only: bool = False, everything: bool = False
+) -> Done:
+    """Run the crawl with IMAGES_STORE (or, with ``everything``, also JOBDIR and the
+    feed) on a fresh tmpfs of ``size``; what it held is copied back afterwards."""
+    mount = run.directory if everything else run.store
+    mount.mkdir(parents=True, exist_ok=True)
+    saved = run.directory.parent / f"{run.directory.name}-after"
     crawl = " ".join(shlex.quote(c) for c in run.command("scrapy"))
-    store = shlex.quote(str(run.store))
-    steps = [f"mount -t tmpfs -o size={size} tmpfs {store}"]
+    target = shlex.quote(str(mount))
+    steps = [f"mount -t tmpfs -o size={size} tmpfs {target}"]
     if read_only:
-        steps.append(f"mount -o remount,ro {store}")
+        steps.append(f"mount -o remount,ro {target}")
     script = (
         " && ".join(steps)
-        + f" && {{ {crawl}; rc=$?; cp -a {store}/. {shlex.quote(str(saved))}/; exit $rc; }}"
+        + f" && {{ {crawl}; rc=$?; cp -a {target}/. {shlex.quote(str(saved))}/; exit $rc; }}"
     )
     saved.mkdir()
     done = subprocess.run(
@@ -67,9 +71,9 @@ def run_on_small_disk(run: JobRun, size: str, *, read_only: bool = False) -> Don
         timeout=300,
         check=False,
     )
-    # the tmpfs is gone with its namespace: put what it held where the store was
-    run.store.rmdir()
-    saved.rename(run.store)
+    # the tmpfs is gone with its namespace: put what it held where it was
+    shutil.rmtree(mount)
+    saved.rename(mount)
     return Done(done.returncode, done.stdout + done.stderr)
 
 
@@ -109,6 +113,23 @@ def test_full_disk_stops_cleanly_and_the_job_resumes_on_a_bigger_one(emu, refere
     # the search pages whose photos met the full disk were left unfinished, and are asked again
     unfinished = re.search(r"(\d+) unfinished search tasks to issue again", again.log)
     assert unfinished is not None and int(unfinished[1]) > 0
+    files = check_dataset(run.store, SHARD)
+    check_feed(run.feed, files)
+    assert set(files) == set(reference)
+
+
+def test_one_full_disk_for_store_jobdir_and_feed(emu, reference, tmp_path):
+    run = job_run(tmp_path / "work", emu, KEY, ARGS, settings=SETTINGS)
+    done = run_on_small_disk(run, "3m", everything=True)
+    assert "Stopping: cannot write" in done.log
+    assert "Traceback" not in done.log and "Error processing" not in done.log
+    assert "Error caught on signal handler" not in done.log
+    assert not [p for p in run.directory.rglob("*") if p.name.endswith(".part")]
+    files = check_dataset(run.store, SHARD, settled=False)
+    assert {r["id"] for r in read_feed(run.feed)} <= set(files)  # whole lines only
+
+    again = run.run()
+    assert again.returncode == 0, again.log[-3000:]
     files = check_dataset(run.store, SHARD)
     check_feed(run.feed, files)
     assert set(files) == set(reference)
