@@ -7,6 +7,7 @@ others finish; one worker closing leaves the shared queue alone.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import json
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from scrapy import Request
+from scrapy_redis.spiders import RedisSpider
 
 from flickrspider.args import FLICKR_LAUNCH
 from flickrspider.budget import RedisBudget
@@ -359,6 +362,24 @@ def test_settings_are_checked_at_start(tmp_path, emu):
     ]:
         with pytest.raises(ValueError, match=culprit):
             RedisConfig.from_settings(Settings({**base, **bad}))
+
+
+def test_why_workers_run_their_own_start_and_not_redisspider():
+    """scrapy-redis 0.9.1's RedisSpider feeds start URLs through start_requests(), which
+    Scrapy 2.19 no longer calls: its start() yields nothing. Our workers each run the
+    spider's ``async def start()``; the shared fingerprints let one copy through
+    (see the three-worker test: each search is sent once)."""
+
+    class Legacy(RedisSpider):
+        name = "legacy"
+
+        def start_requests(self):
+            yield Request("http://127.0.0.1:1/")
+
+    async def first_requests():
+        return [r async for r in Legacy().start()]
+
+    assert asyncio.run(first_requests()) == []
 
 
 def test_the_crawl_name_ignores_scrapyd_arguments_and_never_shows_a_password():
