@@ -186,13 +186,14 @@ def main() -> int:
             rows.append(run(emu, work, keywords, n, redis_server))
     print(
         f"{'run':18} {'stored':>6} {'wall s':>7} {'crawl s':>7} {'img/s wall':>10} "
-        f"{'img/s crawl':>11} {'Redis share':>11}  per worker"
+        f"{'img/s crawl':>11} {'in Redis':>8} {'(server)':>8}  per worker"
     )
     for r in rows:
         print(
             f"{r['run']:18} {r['stored']:6d} {r['wall_s']:7.1f} {r['crawl_s']:7.1f} "
             f"{r['images_per_s_wall']:10.1f} {r['images_per_s_crawl']:11.1f} "
-            f"{100 * r['redis_share']:10.2f}%  {r['per_worker_stored']}"
+            f"{100 * r['redis_share']:7.2f}% {100 * r['redis_server_share']:7.3f}%  "
+            f"{r['per_worker_stored']}"
         )
     for r in rows:
         print(json.dumps(r))
