@@ -133,10 +133,13 @@ class Ledger:
             else:
                 kw = self._keyword_id(keyword)
                 directory = keyword_dir(keyword)
-                slot = self.db.execute(
+                taken = self.db.execute(
                     "UPDATE keywords SET next_slot=next_slot+1 WHERE kw=? RETURNING next_slot-1",
                     (kw,),
-                ).fetchone()[0]
+                ).fetchone()
+                if taken is None:  # how SQLite's RETURNING shows a write that failed
+                    raise sqlite3.OperationalError("no shard slot could be taken (disk full?)")
+                slot = taken[0]
                 self.db.execute(
                     "INSERT OR REPLACE INTO photos (id, kw, slot, state, name) VALUES (?,?,?,?,?)",
                     (pid, kw, slot, PENDING, name),
