@@ -15,36 +15,27 @@ and Scrapy's own queues stay in memory (``JournalScheduler``):
     come out of the item pipelines (``item_scraped``, ``item_dropped``,
     ``item_error``): an image is stored and its feed line written before the
     search page that found it counts as done.
-``JobFeedStorage`` (``FEED_STORAGES`` for local files)
-    JSON Lines feeds are written unbuffered, one ``write`` per record, so a kill
-    leaves whole lines; appending starts with a partial last line repaired. A
-    resumed job appends even with ``-O`` and never writes an id twice, so the
-    feed ends as an uninterrupted run's would.
 ``job_for(crawler)``
-    the journal, shared with ``DedupPipeline``; None without JOBDIR and with
+    the job (journal, feed ids, failure handling), shared with ``DedupPipeline``
+    and the feed storage (``flickrspider.jobfeed``); None without JOBDIR and with
     ``FLICKR_REDIS_URL`` (Redis keeps that queue).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
 from scrapy.core.scheduler import Scheduler
 from scrapy.exceptions import DropItem
-from scrapy.extensions.feedexport import FileFeedStorage
 from scrapy.utils.job import job_dir
 
-from flickrspider.feedfile import read_ids, record_id, repair_tail
 from flickrspider.items import STORED_KEYS
 from flickrspider.job import JobJournal, task_key
 from flickrspider.jpegmeta import NoMetadata, NotJpeg, read_metadata
@@ -53,7 +44,6 @@ from flickrspider.store import resolve
 if TYPE_CHECKING:
     from typing import Self
 
-    from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
@@ -62,7 +52,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-JSON_LINES = frozenset({"jsonlines", "jsonl"})
 _JOBS: weakref.WeakKeyDictionary[Crawler, Job | None] = weakref.WeakKeyDictionary()
 _STOPPING: weakref.WeakKeyDictionary[Crawler, asyncio.Future[None] | None] = (
     weakref.WeakKeyDictionary()
@@ -353,105 +342,5 @@ class TaskJournalMiddleware:
                 pending,
                 pending + done,
             )
-        elif reason == "finished":
+        elif reason == "finished" and not self.job.broken:  # type: ignore[union-attr]
             journal.mark_finished()
-
-
-class JobFeedStorage(FileFeedStorage):
-    """Local feed files; JSON Lines ones are kill-safe and resumable (see module doc)."""
-
-    def __init__(
-        self,
-        uri: str,
-        *,
-        feed_options: dict[str, Any] | None = None,
-        crawler: Crawler | None = None,
-    ) -> None:
-        super().__init__(uri, feed_options=feed_options)
-        self.jsonl = (feed_options or {}).get("format") in JSON_LINES
-        self.known: set[int] | None = None
-        self.crawler = crawler
-        job = job_for(crawler) if crawler is not None else None
-        if self.jsonl and job is not None and job.resumed:
-            # A resumed job adds to what its earlier runs wrote, whatever -O says.
-            self.write_mode = "ab"
-            cut = repair_tail(self.path)
-            if cut:
-                logger.warning("Feed %s: cut a partial last record (%d bytes)", self.path, cut)
-            self.known = read_ids(self.path)
-            job.feeds.append(self.known)
-
-    @classmethod
-    def from_crawler(
-        cls, crawler: Crawler, uri: str, *, feed_options: dict[str, Any] | None = None
-    ) -> Self:
-        return cls(uri, feed_options=feed_options, crawler=crawler)
-
-    def open(self, spider: Spider) -> IO[bytes]:
-        if not self.jsonl:
-            return super().open(spider)
-        path = Path(self.path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if self.write_mode == "ab" and self.known is None:
-            repair_tail(path)
-        raw = path.open(self.write_mode, buffering=0)
-        return _LineWriter(raw, self.known or set(), self._failed)  # type: ignore[return-value]
-
-    def _failed(self, exc: OSError) -> None:
-        """The feed cannot take another line: stop, and let no task count as done."""
-        job = job_for(self.crawler) if self.crawler is not None else None
-        if job is not None:
-            job.broken = True
-        if self.crawler is not None:
-            message = f"cannot write the feed {self.path}: {exc.strerror or exc}"
-            stop_crawl(self.crawler, message, "feed_unwritable")
-
-
-class _LineWriter:
-    """An unbuffered file that drops records whose photo id it already holds, and
-    never leaves part of a line behind when the disk refuses one."""
-
-    def __init__(self, raw: Any, known: set[int], failed: Callable[[OSError], None]) -> None:
-        self.raw = raw
-        self.known = known
-        self.failed = failed
-        self.broken = False
-
-    def write(self, data: bytes) -> int:
-        if self.broken or (self.known and record_id(data) in self.known):
-            return len(data)
-        start = self.raw.tell()
-        try:
-            view = memoryview(data)
-            while view:  # a regular file takes it all at once; loop for safety
-                written = self.raw.write(view)
-                view = view[written:]
-        except OSError as exc:
-            self.broken = True
-            with contextlib.suppress(OSError):
-                self.raw.truncate(start)
-            self.failed(exc)
-        return len(data)
-
-    def flush(self) -> None:
-        self.raw.flush()
-        os.fsync(self.raw.fileno())
-
-    def close(self) -> None:
-        if not self.raw.closed:
-            with contextlib.suppress(OSError):
-                self.flush()
-            self.raw.close()
-
-    @property
-    def closed(self) -> bool:
-        return bool(self.raw.closed)
-
-    def fileno(self) -> int:
-        return int(self.raw.fileno())
-
-    def tell(self) -> int:
-        return int(self.raw.tell())
-
-    def writable(self) -> bool:
-        return True

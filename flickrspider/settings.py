@@ -108,6 +108,6 @@ SPIDER_MIDDLEWARES = {
 SCHEDULER = "flickrspider.journal.JournalScheduler"
 # Local feed files: JSON Lines written line by line, kill-safe, appended to on resume.
 FEED_STORAGES = {
-    "": "flickrspider.journal.JobFeedStorage",
-    "file": "flickrspider.journal.JobFeedStorage",
+    "": "flickrspider.jobfeed.JobFeedStorage",
+    "file": "flickrspider.jobfeed.JobFeedStorage",
 }

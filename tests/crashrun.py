@@ -92,9 +92,9 @@ def arm(spec: str) -> None:
 
         _after(Ledger, "mark_stored", trigger)
     elif trigger.point == "exported":
-        from flickrspider import journal
+        from flickrspider import jobfeed
 
-        _after(journal._LineWriter, "write", trigger)
+        _after(jobfeed._LineWriter, "write", trigger)
     else:
         raise SystemExit(f"unknown crash point {trigger.point!r}")
 

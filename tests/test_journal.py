@@ -8,7 +8,8 @@ from scrapy import Request, Spider, signals
 from scrapy.http import TextResponse
 
 from flickrspider.job import JobJournal, task_key
-from flickrspider.journal import JobFeedStorage, RetryOnResume, TaskJournalMiddleware, job_for
+from flickrspider.jobfeed import JobFeedStorage
+from flickrspider.journal import RetryOnResume, TaskJournalMiddleware, job_for
 from tests.helpers import project_crawler
 
 URL = "http://127.0.0.1:1/services/rest/"
