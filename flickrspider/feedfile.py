@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -84,15 +87,34 @@ def record_id(line: bytes) -> int | None:
     return None
 
 
-def read_ids(path: str | Path) -> set[int]:
+class IdSet:
+    """A read-only set of photo ids in 8 bytes each: a sorted array, searched by bisection."""
+
+    def __init__(self, ids: Iterable[int]) -> None:
+        self._ids = array("q", sorted(set(ids)))
+
+    def __contains__(self, photo_id: object) -> bool:
+        if not isinstance(photo_id, int):
+            return False
+        at = bisect_left(self._ids, photo_id)
+        return at < len(self._ids) and self._ids[at] == photo_id
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids)
+
+
+def read_ids(path: str | Path) -> IdSet:
     """The photo ids recorded in a JSON Lines feed (unreadable lines are skipped)."""
-    ids: set[int] = set()
+    ids = array("q")
     try:
         with Path(path).open("rb") as fh:
             for line in fh:
                 pid = record_id(line)
-                if pid is not None:
-                    ids.add(pid)
+                if pid is not None and pid < 2**63:
+                    ids.append(pid)
     except FileNotFoundError:
         pass
-    return ids
+    return IdSet(ids)

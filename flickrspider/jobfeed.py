@@ -22,7 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from scrapy.extensions.feedexport import FileFeedStorage
 
-from flickrspider.feedfile import read_ids, record_id, repair_tail
+from flickrspider.feedfile import IdSet, read_ids, record_id, repair_tail
 from flickrspider.journal import job_for, stop_crawl
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class JobFeedStorage(FileFeedStorage):
     ) -> None:
         super().__init__(uri, feed_options=feed_options)
         self.jsonl = (feed_options or {}).get("format") in JSON_LINES
-        self.known: set[int] | None = None
+        self.known: IdSet | None = None
         self.crawler = crawler
         job = job_for(crawler) if crawler is not None else None
         if self.jsonl and job is not None and job.resumed:
@@ -74,7 +74,7 @@ class JobFeedStorage(FileFeedStorage):
         if self.write_mode == "ab" and self.known is None:
             repair_tail(path)
         raw = path.open(self.write_mode, buffering=0)
-        return _LineWriter(raw, self.known or set(), self._failed)  # type: ignore[return-value]
+        return _LineWriter(raw, self.known, self._failed)  # type: ignore[return-value]
 
     def _failed(self, exc: OSError) -> None:
         """The feed cannot take another line: stop, and let no task count as done."""
@@ -90,7 +90,7 @@ class _LineWriter:
     """An unbuffered file that drops records whose photo id it already holds, and
     never leaves part of a line behind when the disk refuses one."""
 
-    def __init__(self, raw: Any, known: set[int], failed: Callable[[OSError], None]) -> None:
+    def __init__(self, raw: Any, known: IdSet | None, failed: Callable[[OSError], None]) -> None:
         self.raw = raw
         self.known = known
         self.failed = failed

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
+    from flickrspider.feedfile import IdSet
     from flickrspider.items import PhotoItem
     from flickrspider.ledger import Ledger
 
@@ -70,7 +71,7 @@ class Job:
 
     def __init__(self, journal: JobJournal, crawler: Crawler) -> None:
         self.journal = journal
-        self.feeds: list[set[int]] = []
+        self.feeds: list[IdSet] = []
         self.broken = False
         self._crawler = weakref.ref(crawler)
 
