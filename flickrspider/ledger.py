@@ -15,6 +15,7 @@ holes. Rows are compact: an integer id, two small integers and the file name.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import sqlite3
 import threading
@@ -89,9 +90,32 @@ class Ledger:
             self.db.execute("ALTER TABLE keywords ADD COLUMN name TEXT")
         self._kw_ids: dict[str, int] = {}
 
-    @_locked
-    def close(self) -> None:
-        self.db.close()
+    def join_writers(self) -> bool:
+        """Register this process as a writer of the dataset; True if it is the only one.
+
+        Every process writing into one IMAGES_STORE (``flickr_download`` shards, say)
+        holds a shared lock on ``.flickrspider/writers.lock`` for as long as it runs.
+        Only a process that finds no other may clean up after a crash (``reconcile``),
+        which it does holding the lock exclusively before sharing it.
+        """
+        self._writers = (self.root / STATE_DIR / "writers.lock").open("a+b")
+        try:
+            fcntl.flock(self._writers, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fcntl.flock(self._writers, fcntl.LOCK_SH)
+            return False
+        return True
+
+    def share_writing(self) -> None:
+        """After the clean-up: let other writers in."""
+        fcntl.flock(self._writers, fcntl.LOCK_SH)
+
+    def close(self) -> None:  # not @_locked: a signal handler, its signature must stay bare
+        with self.lock:
+            self.db.close()
+        writers = getattr(self, "_writers", None)
+        if writers is not None:
+            writers.close()  # releases the writers lock
 
     # -- queries ---------------------------------------------------------
     @_locked

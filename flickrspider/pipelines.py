@@ -11,6 +11,7 @@ import logging
 import weakref
 from typing import TYPE_CHECKING
 
+from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from flickrspider.config import FlickrConfig
@@ -38,14 +39,19 @@ def ledger_for(crawler: Crawler) -> Ledger:
     if crawler not in _LEDGERS:
         config = FlickrConfig.from_settings(crawler.settings)
         ledger = Ledger(config.images_store, config.shard_size)
-        with sole_writer(crawler) as alone:  # other workers of a distributed crawl may be writing
+        # Other processes may be writing: workers of a distributed crawl, download shards.
+        alone_here = ledger.join_writers()
+        with sole_writer(crawler) as alone_in_crawl:
+            alone = alone_here and alone_in_crawl
             stored, pending = ledger.reconcile(is_complete_jpeg) if alone else (0, 0)
+        ledger.share_writing()
         if stored or pending:
             logger.info(
                 "Ledger reconciled after an interrupted run: %d files confirmed, %d to fetch again",
                 stored,
                 pending,
             )
+        crawler.signals.connect(ledger.close, signal=signals.spider_closed)  # after the pipelines
         _LEDGERS[crawler] = ledger
     return _LEDGERS[crawler]
 

@@ -15,8 +15,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from flickrspider.emulator import EmulatorProcess
+
+# Property tests draw the same examples on every run (CI must not flake on a random draw);
+# HYPOTHESIS_PROFILE=explore draws new ones, to hunt for cases locally.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_KEY = "test-key-5f1e0c2a9b"

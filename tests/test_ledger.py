@@ -55,3 +55,16 @@ def test_reconcile_confirms_complete_files_and_clears_partial_ones(tmp_path):
     # the slots are kept for when the photos come round again
     assert ledger.claim("2", "paris", "2_s_1_o@N00.jpg") == broken
     assert ledger.claim("3", "paris", "3_s_1_o@N00.jpg") == missing
+
+
+def test_only_a_lone_writer_may_clean_up(tmp_path):
+    first = Ledger(tmp_path, shard_size=10)
+    assert first.join_writers()  # nobody else: may reconcile
+    first.share_writing()
+    second = Ledger(tmp_path, shard_size=10)
+    assert not second.join_writers()  # the first still writes: hands off its .part files
+    second.close()
+    first.close()
+    third = Ledger(tmp_path, shard_size=10)
+    assert third.join_writers()
+    third.close()

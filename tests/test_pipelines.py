@@ -18,15 +18,27 @@ def item(pid="1", keyword="paris", **urls):
     return PhotoItem(id=pid, secret="abc", server="1", owner="1@N00", keyword=keyword, urls=urls)
 
 
-def dedup(tmp_path, download=True, max_photos=None):
-    crawler = project_crawler(IMAGES_STORE=str(tmp_path))
-    crawler.spider = SimpleNamespace(args=SimpleNamespace(download=download, max_photos=max_photos))
-    pipe = DedupPipeline.from_crawler(crawler)
-    pipe.open_spider()
-    return pipe, crawler.stats
+@pytest.fixture
+def dedup(tmp_path):
+    opened = []
+
+    def _dedup(tmp_path, download=True, max_photos=None):
+        crawler = project_crawler(IMAGES_STORE=str(tmp_path))
+        crawler.spider = SimpleNamespace(
+            args=SimpleNamespace(download=download, max_photos=max_photos)
+        )
+        pipe = DedupPipeline.from_crawler(crawler)
+        pipe.open_spider()
+        opened.append(pipe)
+        return pipe, crawler.stats
+
+    yield _dedup
+    for pipe in opened:
+        if pipe.ledger is not None:
+            pipe.ledger.close()
 
 
-def test_each_id_once_across_keywords(tmp_path):
+def test_each_id_once_across_keywords(tmp_path, dedup):
     pipe, stats = dedup(tmp_path)
     assert pipe.process_item(item("1", "paris")).id == "1"
     with pytest.raises(DropItem):
@@ -36,7 +48,7 @@ def test_each_id_once_across_keywords(tmp_path):
     assert stats.get_value("flickr/keyword/paris/found") == 1
 
 
-def test_stored_photos_are_skipped_and_damaged_ones_fetched_again(tmp_path):
+def test_stored_photos_are_skipped_and_damaged_ones_fetched_again(tmp_path, dedup):
     ledger = Ledger(tmp_path, 1000)
     for pid in ("1", "2"):
         claim = ledger.claim(pid, "paris", f"{pid}_abc_1_1@N00.jpg")
@@ -54,13 +66,13 @@ def test_stored_photos_are_skipped_and_damaged_ones_fetched_again(tmp_path):
     assert stats.get_value("flickr/photos/already_stored") == 2
 
 
-def test_stage1_ignores_the_dataset(tmp_path):
+def test_stage1_ignores_the_dataset(tmp_path, dedup):
     pipe, _ = dedup(tmp_path, download=False)
     assert pipe.ledger is None
     assert not (tmp_path / ".flickrspider").exists()
 
 
-def test_max_photos_per_keyword(tmp_path):
+def test_max_photos_per_keyword(tmp_path, dedup):
     pipe, _ = dedup(tmp_path, max_photos=2)
     for pid in ("1", "2"):
         pipe.process_item(item(pid))
