@@ -30,7 +30,7 @@ from scrapy.pipelines.images import ImagesPipeline
 
 from flickrspider.config import FlickrConfig
 from flickrspider.imaging import ImageRejected, ImageRules, Processed, process
-from flickrspider.journal import RetryOnResume
+from flickrspider.journal import RetryOnResume, stop_crawl
 from flickrspider.jpegmeta import exif_fields_for, splice
 from flickrspider.ledger import Claim
 from flickrspider.paths import keyword_dir
@@ -81,7 +81,7 @@ class FlickrImagesPipeline(ImagesPipeline):
         # Photos between download and store at once: bounds memory however fast items come.
         self.in_flight_limit = 2 * crawler.settings.getint("CONCURRENT_REQUESTS", 16)
         self._in_flight: asyncio.Semaphore | None = None
-        self._closing: asyncio.Future[None] | None = None
+        self._closing = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -233,12 +233,11 @@ class FlickrImagesPipeline(ImagesPipeline):
             # A full or read-only disk (the image or the ledger): stop. The ledger row, if
             # any, stays pending; reconcile() settles it against the disk next time.
             if not self._closing:
-                why = exc.strerror if isinstance(exc, StoreError) else f"the ledger: {exc}"
-                logger.error("Stopping: %s (IMAGES_STORE=%s)", why, self.config.images_store)
-                assert self.crawler.engine is not None
-                self._closing = asyncio.ensure_future(
-                    self.crawler.engine.close_spider_async(reason="dataset_unwritable")
-                )
+                self._closing = True
+                ledger = f"cannot write the ledger: {exc}"
+                why = exc.strerror if isinstance(exc, StoreError) else ledger
+                where = self.config.images_store
+                stop_crawl(self.crawler, f"{why} (IMAGES_STORE={where})", "dataset_unwritable")
             raise _Failed("unwritable") from exc
         item.keyword = claim.keyword  # an interrupted run may have claimed it for another keyword
         item.path = claim.path
