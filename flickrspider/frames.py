@@ -292,6 +292,57 @@ def _misses_layer(sides: list[_Side], s: int, others: list[int], p: FrameParams)
     return bool(common is not None and len(common) and not _similar(common, mine, p).all())
 
 
+OUTER_LINES = 3  # lines from each edge that decide whether a frame is possible at all
+
+
+def edge_boxes(width: int, height: int, p: FrameParams = DEFAULT_PARAMS) -> list[Box] | None:
+    """Per side, the pixel box (left, upper, right, lower) of the outermost lines that
+    :func:`might_be_framed` needs; None if the image is too small to hold a frame."""
+    depth_x, depth_y = round(p.search * width), round(p.search * height)
+    if min(depth_x, depth_y) < 3:
+        return None
+    n = OUTER_LINES
+    return [
+        (0, depth_y, n, height - depth_y),
+        (depth_x, 0, width - depth_x, n),
+        (width - n, depth_y, width, height - depth_y),
+        (depth_x, height - n, width - depth_x, height),
+    ]
+
+
+def edge_lines(crops: list[np.ndarray], p: FrameParams = DEFAULT_PARAMS) -> list[np.ndarray]:
+    """The crops of :func:`edge_boxes` as lines from the edge inwards, sampled as
+    :func:`detect_frame` samples them: (lines, samples, channels) per side."""
+    lines = []
+    for s, crop in enumerate(crops):
+        a = crop if crop.ndim == 3 else crop[:, :, None]
+        lines.append(_side_lines(a, s, OUTER_LINES, 0, p.samples))
+    return lines
+
+
+def might_be_framed(edges: list[np.ndarray], p: FrameParams = DEFAULT_PARAMS) -> bool:
+    """False when :func:`detect_frame` cannot find a frame, judged from the outermost
+    lines of each side alone (``edges``: left, top, right, bottom, outermost first).
+
+    A frame needs at least two sides whose first line is flat and whose outer
+    colours (a median of their first lines' means) lie within ``match``. Those
+    medians lie inside the range the first lines' means span, so two sides whose
+    ranges are further apart than ``match`` can never be grouped. Most photos end here.
+    """
+    if p.min_sides < 2:
+        return any(float(_summarise(lines)[2][0]) <= p.flat_std for lines in edges)
+    ranges = []
+    for lines in edges:
+        _, mean, spread = _summarise(lines)
+        if spread[0] <= p.flat_std:
+            ranges.append((mean.min(axis=0), mean.max(axis=0)))
+    for (lo_a, hi_a), (lo_b, hi_b) in itertools.combinations(ranges, 2):
+        gap = np.maximum(lo_b - hi_a, lo_a - hi_b)
+        if float(gap.max()) <= p.match:
+            return True
+    return False
+
+
 def detect_frame(rgb: np.ndarray, params: FrameParams = DEFAULT_PARAMS) -> Box | None:
     """The border to crop from an RGB (or gray) uint8 array, or None when unframed."""
     p = params
@@ -300,9 +351,8 @@ def detect_frame(rgb: np.ndarray, params: FrameParams = DEFAULT_PARAMS) -> Box |
     depths = [round(p.search * w), round(p.search * h)] * 2
     if min(depths) < 3:
         return None
-    # Quick exit: a frame needs flat outermost lines on at least two sides.
-    edges = [_side_lines(a, s, 1, depths[(s + 1) % 2], p.samples) for s in range(4)]
-    if sum(float(_summarise(e)[2][0]) <= p.flat_std for e in edges) < p.min_sides:
+    edges = [_side_lines(a, s, OUTER_LINES, depths[(s + 1) % 2], p.samples) for s in range(4)]
+    if not might_be_framed(edges, p):
         return None
     sides = [
         _scan(_side_lines(a, s, depths[s] + 5, depths[(s + 1) % 2], p.samples), p) for s in range(4)

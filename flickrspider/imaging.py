@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import GifImagePlugin, Image, ImageFile, ImageOps, JpegImagePlugin, PngImagePlugin
 
-from flickrspider.frames import Box, detect_frame
+from flickrspider.frames import Box, detect_frame, edge_boxes, edge_lines, might_be_framed
 
 REASONS = ("empty", "not_image", "truncated", "decompression_bomb", "unsupported_mode", "too_small")
 DETECT_SIDE = 512  # frames are looked for at about this size before any full decode
@@ -53,6 +53,9 @@ class ImageRejected(Exception):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+    def __reduce__(self) -> tuple[type[ImageRejected], tuple[str, str]]:
+        return (ImageRejected, (self.reason, self.detail))  # crosses to and from worker processes
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,15 @@ def _find_frame(rgb: Image.Image) -> Box | None:
     return box if box and any(box) else None
 
 
+def _might_be_framed(rgb: Image.Image) -> bool:
+    """The cheap test of :func:`might_be_framed` on a few edge lines, so that most
+    images never become a full array."""
+    boxes = edge_boxes(rgb.width, rgb.height)
+    return boxes is not None and might_be_framed(
+        edge_lines([np.asarray(rgb.crop(box)) for box in boxes])
+    )
+
+
 def _scaled(box: Box, fx: float, fy: float) -> list[int]:
     """A box found at reduced scale in source pixels, rounded outwards."""
     return [
@@ -228,7 +240,7 @@ def process(body: bytes, rules: ImageRules) -> Processed:
         # Look for a frame at reduced scale; this also proves the data complete.
         im.draft("RGB", _draft_size(im.size, DETECT_SIDE if rules.remove_frames else 1))
         _load(im, fmt)
-        if not rules.remove_frames or _find_frame(im) is None:
+        if not rules.remove_frames or not _might_be_framed(im) or _find_frame(im) is None:
             return Processed(body, sw, sh, None, True, fmt, sw, sh)
     return _convert(body, fmt, rules)
 
