@@ -19,11 +19,13 @@ import fcntl
 import functools
 import sqlite3
 import threading
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from flickrspider.feedfile import IdSet
 from flickrspider.paths import STATE_DIR, keyword_dir, shard_dir
 
 PENDING, STORED, REJECTED = 0, 1, 2
@@ -76,7 +78,7 @@ class Ledger:
         self.shard_size = shard_size
         state = self.root / STATE_DIR
         state.mkdir(parents=True, exist_ok=True)
-        # Used from the reactor and from the image threads: one connection, one lock.
+        # Written from the image threads (and the reactor): one connection, one lock.
         self.db = sqlite3.connect(
             state / "ledger.sqlite", isolation_level=None, check_same_thread=False
         )
@@ -89,6 +91,13 @@ class Ledger:
         if "name" not in columns:  # a ledger from before keyword names were kept
             self.db.execute("ALTER TABLE keywords ADD COLUMN name TEXT")
         self._kw_ids: dict[str, int] = {}
+        # Lookups (the dedup pipeline asks one per photo, on the reactor) read through a
+        # connection of their own: WAL lets them run beside a write, not wait for its lock.
+        self.reader = sqlite3.connect(
+            state / "ledger.sqlite", isolation_level=None, check_same_thread=False
+        )
+        self.reader.execute("PRAGMA query_only=1")
+        self.read_lock = threading.Lock()
 
     def join_writers(self) -> bool:
         """Register this process as a writer of the dataset; True if it is the only one.
@@ -111,27 +120,40 @@ class Ledger:
         fcntl.flock(self._writers, fcntl.LOCK_SH)
 
     def close(self) -> None:  # not @_locked: a signal handler, its signature must stay bare
-        with self.lock:
+        with self.lock, self.read_lock:
             self.db.close()
+            self.reader.close()
         writers = getattr(self, "_writers", None)
         if writers is not None:
             writers.close()  # releases the writers lock
 
     # -- queries ---------------------------------------------------------
-    @_locked
     def state(self, photo_id: str) -> int | None:
-        row = self.db.execute("SELECT state FROM photos WHERE id=?", (int(photo_id),)).fetchone()
+        with self.read_lock:
+            row = self.reader.execute(
+                "SELECT state FROM photos WHERE id=?", (int(photo_id),)
+            ).fetchone()
         return None if row is None else int(row[0])
 
-    @_locked
     def path_of(self, photo_id: str) -> str | None:
-        row = self.db.execute(
-            "SELECT k.dir, p.slot, p.name FROM photos p JOIN keywords k USING (kw) WHERE p.id=?",
-            (int(photo_id),),
-        ).fetchone()
+        with self.read_lock:
+            row = self.reader.execute(
+                "SELECT k.dir, p.slot, p.name FROM photos p JOIN keywords k USING (kw) "
+                "WHERE p.id=?",
+                (int(photo_id),),
+            ).fetchone()
         if row is None or row[1] is None or row[2] is None:
             return None
         return f"{row[0]}/{shard_dir(row[1], self.shard_size)}/{row[2]}"
+
+    def settled(self) -> IdSet:
+        """The ids stored or rejected for good so far, in 8 bytes each: what the dedup
+        pipeline looks up first, so that most photos never cost a query."""
+        ids = array("q")
+        with self.read_lock:
+            for (pid,) in self.reader.execute("SELECT id FROM photos WHERE state!=?", (PENDING,)):
+                ids.append(pid)
+        return IdSet(ids)
 
     @_locked
     def count(self, state: int = STORED) -> int:

@@ -85,6 +85,7 @@ class DedupPipeline:
         spider = self.crawler.spider
         if getattr(getattr(spider, "args", None), "download", True):
             self.ledger = ledger_for(self.crawler)
+            self.settled = self.ledger.settled()  # what earlier runs stored or rejected
         self.max_photos: int | None = getattr(getattr(spider, "args", None), "max_photos", None)
         self.job = job_for(self.crawler)
 
@@ -131,6 +132,8 @@ class DedupPipeline:
 
     def _already_stored(self, item: PhotoItem) -> bool:
         assert self.ledger is not None
+        if int(item.id) not in self.settled:  # nor stored by this run: self.seen has those
+            return False
         state = self.ledger.state(item.id)
         if state is None or state == PENDING:
             return False
