@@ -8,6 +8,8 @@ which raises ``ConfigError`` naming the setting and the value when one is bad
 from __future__ import annotations
 
 import fnmatch
+import functools
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -46,6 +48,7 @@ class FlickrConfig:
     shard_size: int
     jpeg_quality: int
     redis_url: str | None
+    image_processes: int
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> FlickrConfig:
@@ -89,16 +92,36 @@ class FlickrConfig:
             shard_size=_int(settings, "FLICKR_SHARD_SIZE", 1, None),
             jpeg_quality=_int(settings, "FLICKR_JPEG_QUALITY", 1, 95),
             redis_url=str(redis_url) if redis_url else None,
+            image_processes=_image_processes(settings),
         )
 
     def host_allowed(self, url: str) -> bool:
         """True if ``url`` is http(s) on a host (or host:port) of FLICKR_IMAGE_HOSTS."""
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
+        scheme, sep, rest = url.partition("://")
+        if not sep:
             return False
-        host = parts.hostname.lower()
-        candidates = {host, f"{host}:{parts.port}"} if parts.port else {host}
-        return any(fnmatch.fnmatchcase(c, pat) for c in candidates for pat in self.image_hosts)
+        end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+        return _netloc_allowed(self.image_hosts, scheme.lower(), rest[:end])
+
+
+@functools.lru_cache(maxsize=1024)  # one crawl meets a handful of image hosts, many times
+def _netloc_allowed(patterns: tuple[str, ...], scheme: str, netloc: str) -> bool:
+    try:
+        parts = urlsplit(f"{scheme}://{netloc}/")
+        port = parts.port
+    except ValueError:  # a port out of range or not a number
+        return False
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return False
+    host = parts.hostname.lower()
+    candidates = {host, f"{host}:{port}"} if port else {host}
+    return any(fnmatch.fnmatchcase(c, pat) for c in candidates for pat in patterns)
+
+
+def _image_processes(settings: SettingsLike) -> int:
+    if settings.get("FLICKR_IMAGE_PROCESSES") in (None, ""):
+        return os.cpu_count() or 1
+    return _int(settings, "FLICKR_IMAGE_PROCESSES", 0, 64)
 
 
 def _int(settings: SettingsLike, name: str, low: int, high: int | None) -> int:
