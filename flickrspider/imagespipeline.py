@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import sqlite3
@@ -29,13 +28,14 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.images import ImagesPipeline
 
 from flickrspider.config import FlickrConfig
-from flickrspider.imaging import ImageRejected, ImageRules, Processed, process
+from flickrspider.imagework import Prepared, prepare, with_metadata
+from flickrspider.imaging import ImageRejected, ImageRules
 from flickrspider.journal import RetryOnResume, stop_crawl
-from flickrspider.jpegmeta import exif_fields_for, splice
 from flickrspider.ledger import Claim
 from flickrspider.paths import keyword_dir
 from flickrspider.pipelines import count, ledger_for
 from flickrspider.store import StoreError, write_atomic
+from flickrspider.workers import WorkerCrashed, WorkerPool
 
 if TYPE_CHECKING:
     from typing import Self
@@ -53,6 +53,7 @@ RETRY_BODY = frozenset({"empty", "truncated", "not_image"})
 RETRY_BODY_TIMES = 3
 # Outcomes that will not change on a later run: remembered in the ledger.
 PERMANENT = frozenset({"too_small", "not_found", "decompression_bomb", "unsupported_mode"})
+WORKER_PRELOAD = ("flickrspider.imagework",)  # imported once, before workers fork
 UNAVAILABLE_PLACEHOLDER_BYTES = 5000  # Flickr's "photo unavailable" image (ORIGINAL.md)
 _PLACEHOLDER_MAGIC = frozenset({b"GIF8", b"\x89PNG"})
 
@@ -75,9 +76,14 @@ class FlickrImagesPipeline(ImagesPipeline):
         )
         assert crawler.stats is not None
         self.stats = crawler.stats
-        # Pillow and file I/O release the GIL: a few threads per core keep both busy.
-        workers = 2 * (os.cpu_count() or 2)
-        self.executor = ThreadPoolExecutor(workers, thread_name_prefix="flickrspider-image")
+        # Image work runs in worker processes (one per core by default), so the reactor
+        # never shares the GIL with it; threads wait on them and on SQLite and file I/O,
+        # which release the GIL. Without processes the threads do the image work too.
+        processes = self.config.image_processes
+        self.pool = WorkerPool(processes, preload=WORKER_PRELOAD) if processes else None
+        self._prepare = partial(self.pool.call, prepare) if self.pool else prepare
+        threads = 2 * max(processes, os.cpu_count() or 2)
+        self.executor = ThreadPoolExecutor(threads, thread_name_prefix="flickrspider-image")
         # Photos between download and store at once: bounds memory however fast items come.
         self.in_flight_limit = 2 * crawler.settings.getint("CONCURRENT_REQUESTS", 16)
         self._in_flight: asyncio.Semaphore | None = None
@@ -93,6 +99,8 @@ class FlickrImagesPipeline(ImagesPipeline):
 
     def close_spider(self) -> None:
         self.executor.shutdown(wait=True)
+        if self.pool is not None:
+            self.pool.close()
 
     # -- ImagesPipeline hooks ------------------------------------------------
     def get_media_requests(self, item: PhotoItem, info: MediaPipeline.SpiderInfo) -> list[Request]:
@@ -135,8 +143,8 @@ class FlickrImagesPipeline(ImagesPipeline):
         item: Any = None,
     ) -> FileInfo:
         try:
-            response, processed = await self._fetch_and_process(response, request)
-            checksum = await self._store(item, response, processed)
+            response, prepared = await self._fetch_and_prepare(response, request, item)
+            checksum = await self._store(item, prepared)
         except _Failed as failed:
             return {
                 "url": request.url,
@@ -170,33 +178,37 @@ class FlickrImagesPipeline(ImagesPipeline):
             count(self.stats, item, "images/too_small")
         else:
             count(self.stats, item, f"images/failed/{reason}")
-        if reason in PERMANENT:
-            with contextlib.suppress(sqlite3.OperationalError):  # a full disk: decided again later
-                self.ledger.mark_rejected(item.id, item.keyword)
+        if reason in PERMANENT:  # in a thread: the ledger's lock may be held by a write
+            self.executor.submit(self._reject, item.id, item.keyword)
         if reason == "unwritable":  # not the photo's fault: a resumed job tries it again
             raise RetryOnResume(f"photo {item.id} not stored: {reason}", log_level="DEBUG")
         level = "DEBUG" if reason == "too_small" else "WARNING"
         raise DropItem(f"photo {item.id} not stored: {reason}", log_level=level)
 
     # -- steps -------------------------------------------------------------------
-    async def _fetch_and_process(
-        self, response: Response, request: Request
-    ) -> tuple[Response, Processed]:
+    async def _fetch_and_prepare(
+        self, response: Response, request: Request, item: PhotoItem
+    ) -> tuple[Response, Prepared]:
         fallbacks = list(request.meta.get("flickr_fallbacks", []))
+        sizes = {url: size for size, url in item.urls.items()}
         body_tries = 0
         loop = asyncio.get_running_loop()
         while True:
             reason = _response_problem(response)
             if reason is None:
+                item.source_url = response.url
+                item.source_size = sizes.get(response.url)
+                work = partial(self._prepare, response.body, self.rules, item.metadata())
                 try:
-                    processed = await loop.run_in_executor(
-                        self.executor, process, response.body, self.rules
-                    )
+                    prepared = await loop.run_in_executor(self.executor, work)
                 except ImageRejected as rejected:
                     reason = rejected.reason
+                except WorkerCrashed as crashed:
+                    logger.error("Photo %s: %s", item.id, crashed)
+                    reason = "worker_crashed"
                 else:
                     if not _placeholder(response.body):
-                        return response, processed
+                        return response, prepared
                     reason = "not_found"
                 if reason == "too_small" and _placeholder(response.body):
                     reason = "not_found"
@@ -218,15 +230,12 @@ class FlickrImagesPipeline(ImagesPipeline):
         assert self.crawler.engine is not None
         return await self.crawler.engine.download_async(request)
 
-    async def _store(self, item: PhotoItem, response: Response, processed: Processed) -> str:
-        sizes = {url: size for size, url in item.urls.items()}
-        item.source_url = response.url
-        item.source_size = sizes.get(response.url)
-        item.width, item.height = processed.width, processed.height
-        item.frame = processed.frame
-        # Claim, splice, write and mark stored in a worker thread: SQLite and file I/O
-        # release the GIL, and the reactor stays free for the network.
-        store = partial(self._claim_and_write, item.id, item.metadata(), processed, item.name())
+    async def _store(self, item: PhotoItem, prepared: Prepared) -> str:
+        item.width, item.height = prepared.width, prepared.height
+        item.frame = prepared.frame
+        # Claim a slot and write in a thread: SQLite and file I/O release the GIL, and
+        # the reactor stays free for the network.
+        store = partial(self._claim_and_write, item.id, item.metadata(), prepared, item.name())
         try:
             claim, checksum = await asyncio.get_running_loop().run_in_executor(self.executor, store)
         except (StoreError, sqlite3.OperationalError) as exc:
@@ -243,15 +252,20 @@ class FlickrImagesPipeline(ImagesPipeline):
         item.path = claim.path
         return checksum
 
+    def _reject(self, photo_id: str, keyword: str) -> None:
+        with contextlib.suppress(sqlite3.Error):  # a full disk: decided again on a later run
+            self.ledger.mark_rejected(photo_id, keyword)
+
     def _claim_and_write(
-        self, photo_id: str, metadata: dict[str, Any], processed: Processed, name: str
+        self, photo_id: str, metadata: dict[str, Any], prepared: Prepared, name: str
     ) -> tuple[Claim, str]:
         claim = self.ledger.claim(photo_id, metadata["keyword"], name)
-        metadata["keyword"] = claim.keyword
-        data = splice(processed.data, metadata, exif=exif_fields_for(metadata))
+        data, checksum = prepared.data, prepared.checksum
+        if claim.keyword != metadata["keyword"]:  # the file says where it is stored
+            data, checksum = with_metadata(data, {**metadata, "keyword": claim.keyword})
         write_atomic(self.config.images_store, claim.path, data)
         self.ledger.mark_stored(photo_id)
-        return claim, hashlib.md5(data).hexdigest()  # noqa: S324 - a checksum, as ImagesPipeline reports
+        return claim, checksum
 
 
 def _response_problem(response: Response) -> str | None:

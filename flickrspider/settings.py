@@ -36,6 +36,9 @@ FLICKR_REMOVE_FRAMES = True
 FLICKR_SHARD_SIZE = 1000
 # JPEG quality used when an image has to be re-encoded.
 FLICKR_JPEG_QUALITY = 90
+# Processes that decode, de-frame, resize and encode images; None: one per core,
+# 0: none (image work runs in threads of the crawl's own process).
+FLICKR_IMAGE_PROCESSES = None
 # redis://host:port/db to crawl distributed on scrapy-redis; unset: one process.
 FLICKR_REDIS_URL = None
 # Name of the distributed crawl (Redis key prefix); default: spider name + hash of its arguments.
