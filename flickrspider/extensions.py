@@ -77,6 +77,7 @@ class FlickrProgress:
         self._calls_then = (self.started, 0)
         self._loop: task.LoopingCall | None = None
         self._filter: RedactKeyFilter | None = None
+        self._root_level: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -90,6 +91,14 @@ class FlickrProgress:
             self._filter = RedactKeyFilter(self.config.api_key)
             for handler in logging.getLogger().handlers:
                 handler.addFilter(self._filter)
+        # Scrapy leaves the root logger at NOTSET and filters in its handler, so every
+        # debug message of every response still becomes a LogRecord first. Records no
+        # root handler takes are now not made at all.
+        root = logging.getLogger()
+        floor = min((h.level for h in root.handlers), default=logging.NOTSET)
+        if floor > root.level:
+            self._root_level = root.level
+            root.setLevel(floor)
         if self.interval > 0:
             self._loop = task.LoopingCall(self.log_progress)
             self._loop.start(self.interval, now=False)
@@ -139,6 +148,8 @@ class FlickrProgress:
         if self._filter is not None:
             for handler in logging.getLogger().handlers:
                 handler.removeFilter(self._filter)
+        if self._root_level is not None:
+            logging.getLogger().setLevel(self._root_level)
 
     def _log_summary(self, summary: dict[str, Any]) -> None:
         lines = [f"flickrspider summary ({summary['reason']}, {summary['api_calls']} API calls):"]

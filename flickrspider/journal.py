@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
 from scrapy.core.scheduler import Scheduler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.job import job_dir
 
 from flickrspider.items import STORED_KEYS
@@ -202,6 +202,8 @@ class TaskJournalMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
+        if job_for(crawler) is None:
+            raise NotConfigured("no job journal (JOBDIR unset, or a distributed crawl)")
         return cls(crawler)
 
     # -- start -------------------------------------------------------------------
