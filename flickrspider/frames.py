@@ -131,6 +131,8 @@ def _textured(lines: np.ndarray) -> np.ndarray:
     One object entering a flat band makes one or two pieces textured, not three.
     """
     n, c, k = lines.shape
+    if k < 8:  # too short to cut in pieces: the whole line's spread
+        return lines.std(axis=2).max(axis=1)
     pieces = lines[:, :, : k - k % 8].reshape(n, c, 8, k // 8)
     spread = pieces.std(axis=3).max(axis=1)
     return np.sort(spread, axis=1)[:, 5]
@@ -248,6 +250,8 @@ def _similar(colours: np.ndarray, palette: np.ndarray, p: FrameParams) -> np.nda
 
 def _frame_run(lines: np.ndarray, palette: np.ndarray, p: FrameParams) -> int:
     """How many lines from the edge are (almost) all of the frame's colours."""
+    if not len(palette):  # the chosen borders share no colour: nothing is frame here
+        return 0
     palette = np.unique(np.round(palette / 4) * 4, axis=0)[:, :, None]
     for d, line in enumerate(lines):  # stops at the first line that is not frame
         diff = np.abs(line[None] - palette).max(axis=1).min(axis=0)

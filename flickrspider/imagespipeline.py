@@ -206,6 +206,9 @@ class FlickrImagesPipeline(ImagesPipeline):
                 except WorkerCrashed as crashed:
                     logger.error("Photo %s: %s", item.id, crashed)
                     reason = "worker_crashed"
+                except Exception:  # a bug, not the photo's fault: say so, and go on
+                    logger.exception("Photo %s: processing failed", item.id)
+                    reason = "processing_error"
                 else:
                     if not _placeholder(response.body):
                         return response, prepared

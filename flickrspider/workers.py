@@ -26,6 +26,7 @@ import queue
 import threading
 import traceback
 from collections.abc import Callable, Iterable
+from multiprocessing.reduction import ForkingPickler
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ def _serve(conn: Connection) -> None:
             message = conn.recv()
         except (EOFError, OSError):  # the crawl is gone
             return
+        except Exception:  # a function or argument this process cannot import
+            conn.send(("raise", WorkerError(traceback.format_exc(limit=5))))
+            continue
         if message is STOP:
             return
         fn, args = message
@@ -80,13 +84,19 @@ class _Worker:
 
     def call(self, fn: Callable[..., _T], args: tuple[Any, ...]) -> _T:
         try:
-            self.conn.send((fn, args))
+            message = ForkingPickler.dumps((fn, args))
+        except Exception as exc:  # pickling only: nothing was sent
+            raise WorkerError(f"{fn!r} or its arguments cannot be sent: {exc!r}") from exc
+        try:
+            self.conn.send_bytes(message)
             status, value = self.conn.recv()
         except (EOFError, OSError) as exc:
             self.process.join(5)
             raise WorkerCrashed(
                 f"image worker {self.process.pid} died (exit code {self.process.exitcode})"
             ) from exc
+        except Exception as exc:  # an answer that cannot be rebuilt here
+            raise WorkerError(f"the answer of {fn!r} cannot be read: {exc!r}") from exc
         if status == "raise":
             raise value
         return value
@@ -125,6 +135,11 @@ class WorkerPool:
         """
         worker = self._idle.get()
         try:
+            if self._closed:
+                raise RuntimeError("the worker pool is closed")
+            if worker is not None and not worker.process.is_alive():  # died while idle
+                self._forget(worker)
+                worker = None
             if worker is None:
                 worker = self._start()
             return worker.call(fn, args)

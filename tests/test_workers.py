@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import sys
+import time
+import types
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -172,3 +176,58 @@ def test_close_of_an_unused_pool_starts_nothing() -> None:
 def test_pool_needs_a_process(processes: int) -> None:
     with pytest.raises(ValueError, match=str(processes)):
         WorkerPool(processes)
+
+
+def test_an_answer_the_caller_cannot_rebuild_is_a_worker_error(pool: WorkerPool) -> None:
+    with pytest.raises(WorkerError, match="raise_two_args"):
+        pool.call(workerfns.raise_two_args)
+    assert pool.call(workerfns.add, 1, 2) == 3
+
+
+def test_a_function_the_worker_cannot_import_is_a_worker_error(pool: WorkerPool) -> None:
+    # a module that exists in this process only: it pickles here, and fails to load there
+    module = types.ModuleType("flickrspider_test_parent_only")
+    exec("def fn():\n    return 1\n", module.__dict__)
+    sys.modules[module.__name__] = module
+    try:
+        first = pool.call(workerfns.pid)
+        with pytest.raises(WorkerError, match="flickrspider_test_parent_only"):
+            pool.call(module.fn)
+        assert pool.call(workerfns.pid) == first  # the same worker, still alive
+    finally:
+        del sys.modules[module.__name__]
+
+
+def test_a_function_that_cannot_be_pickled_is_a_worker_error(pool: WorkerPool) -> None:
+    with pytest.raises(WorkerError, match="cannot be sent"):
+        pool.call(lambda: 1)
+    assert pool.call(workerfns.add, 2, 2) == 4
+
+
+def test_a_worker_that_died_idle_is_replaced_quietly() -> None:
+    pool = WorkerPool(1, preload=PRELOAD)
+    try:
+        first = pool.call(workerfns.pid)
+        os.kill(first, signal.SIGKILL)
+        for _ in range(100):
+            if _gone(first) or _zombie(first):
+                break
+            time.sleep(0.02)
+        assert pool.call(workerfns.pid) not in {first, None}
+    finally:
+        pool.close()
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_calls_after_close_are_refused(pool: WorkerPool) -> None:
+    pool.call(workerfns.pid)
+    pool.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        pool.call(workerfns.pid)

@@ -62,3 +62,14 @@ def check_in(port: int) -> int:
         if sock.recv(2) != b"go":
             raise ConnectionError("the test went away")
     return os.getpid()
+
+
+class TwoArgs(Exception):
+    """Pickles in the worker but cannot be rebuilt from its args in the caller."""
+
+    def __init__(self, a: str, b: str) -> None:
+        super().__init__(f"{a} {b}")
+
+
+def raise_two_args() -> NoReturn:
+    raise TwoArgs("a", "b")
