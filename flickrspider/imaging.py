@@ -240,8 +240,12 @@ def process(body: bytes, rules: ImageRules) -> Processed:
         # Look for a frame at reduced scale; this also proves the data complete.
         im.draft("RGB", _draft_size(im.size, DETECT_SIDE if rules.remove_frames else 1))
         _load(im, fmt)
-        if not rules.remove_frames or not _might_be_framed(im) or _find_frame(im) is None:
+        box = _find_frame(im) if rules.remove_frames and _might_be_framed(im) else None
+        if box is None:
             return Processed(body, sw, sh, None, True, fmt, sw, sh)
+        # Framed: the border found at reduced scale, in source pixels, is cut as it is.
+        left, top, right, bottom = _scaled(box, sw / im.width, sh / im.height)
+        return _convert(body, fmt, rules, (left, top, right, bottom))
     return _convert(body, fmt, rules)
 
 
@@ -266,10 +270,16 @@ def _decode(
     return _to_rgb(pixels), upright, icc
 
 
-def _convert(body: bytes, fmt: str, rules: ImageRules) -> Processed:
-    """Decode at the scale needed, orient, de-frame, shrink and encode."""
+def _convert(body: bytes, fmt: str, rules: ImageRules, found: Box | None = None) -> Processed:
+    """Decode at the scale needed, orient, de-frame, shrink and encode.
+
+    ``found`` is a frame already found (in source pixels) of an image decoded whole.
+    """
     rgb, (ow, oh), icc = _decode(body, fmt, rules, rules.max_side)
-    box = _find_frame(rgb) if rules.remove_frames else None
+    if found is not None and rgb.size == (ow, oh):
+        box: Box | None = found
+    else:
+        box = _find_frame(rgb) if rules.remove_frames else None
     if box and rgb.width < ow:
         # Cropping at reduced scale would leave under max_side: decode finer.
         kept = max(rgb.width - box[0] - box[2], rgb.height - box[1] - box[3])
