@@ -28,16 +28,16 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.images import ImagesPipeline
 
 from flickrspider.config import FlickrConfig
-from flickrspider.imagework import Prepared, prepare, with_metadata
+from flickrspider.imagework import Prepared, Stored, prepare, store, store_in_worker
 from flickrspider.imaging import ImageRejected, ImageRules
 from flickrspider.journal import RetryOnResume, stop_crawl
-from flickrspider.ledger import Claim
 from flickrspider.paths import keyword_dir
 from flickrspider.pipelines import count, ledger_for
-from flickrspider.store import StoreError, write_atomic
+from flickrspider.store import StoreError
 from flickrspider.workers import WorkerCrashed, WorkerPool
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Self
 
     from scrapy.crawler import Crawler
@@ -81,7 +81,6 @@ class FlickrImagesPipeline(ImagesPipeline):
         # which release the GIL. Without processes the threads do the image work too.
         processes = self.config.image_processes
         self.pool = WorkerPool(processes, preload=WORKER_PRELOAD) if processes else None
-        self._prepare = partial(self.pool.call, prepare) if self.pool else prepare
         threads = 2 * max(processes, os.cpu_count() or 2)
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="flickrspider-image")
         # Photos between download and store at once: bounds memory however fast items come.
@@ -96,6 +95,13 @@ class FlickrImagesPipeline(ImagesPipeline):
     def open_spider(self) -> None:  # type: ignore[override]  # no spider argument
         super().open_spider()
         self.ledger = ledger_for(self.crawler)
+        # A worker stores what it prepared itself, through its own ledger connection.
+        self._prepare: Callable[..., Prepared] = prepare
+        self._store: Callable[..., Stored] = partial(store, self.ledger)
+        if self.pool is not None:
+            self._prepare = partial(self.pool.call, prepare)
+            dataset = (self.config.images_store, self.config.shard_size)
+            self._store = partial(self.pool.call, store_in_worker, dataset)
 
     def close_spider(self) -> None:
         self.executor.shutdown(wait=True)
@@ -143,8 +149,7 @@ class FlickrImagesPipeline(ImagesPipeline):
         item: Any = None,
     ) -> FileInfo:
         try:
-            response, prepared = await self._fetch_and_prepare(response, request, item)
-            checksum = await self._store(item, prepared)
+            response, stored = await self._fetch_and_store(response, request, item)
         except _Failed as failed:
             return {
                 "url": request.url,
@@ -152,10 +157,13 @@ class FlickrImagesPipeline(ImagesPipeline):
                 "checksum": None,
                 "status": f"failed:{failed.reason}",
             }
+        item.width, item.height, item.frame = stored.width, stored.height, stored.frame
+        item.keyword = stored.keyword  # an interrupted run may have claimed it for another
+        item.path = stored.path
         return {
             "url": response.url,
-            "path": item.path,
-            "checksum": checksum,
+            "path": stored.path,
+            "checksum": stored.checksum,
             "status": "downloaded",
         }
 
@@ -186,9 +194,9 @@ class FlickrImagesPipeline(ImagesPipeline):
         raise DropItem(f"photo {item.id} not stored: {reason}", log_level=level)
 
     # -- steps -------------------------------------------------------------------
-    async def _fetch_and_prepare(
+    async def _fetch_and_store(
         self, response: Response, request: Request, item: PhotoItem
-    ) -> tuple[Response, Prepared]:
+    ) -> tuple[Response, Stored]:
         fallbacks = list(request.meta.get("flickr_fallbacks", []))
         sizes = {url: size for size, url in item.urls.items()}
         body_tries = 0
@@ -198,11 +206,21 @@ class FlickrImagesPipeline(ImagesPipeline):
             if reason is None:
                 item.source_url = response.url
                 item.source_size = sizes.get(response.url)
-                work = partial(self._prepare, response.body, self.rules, item.metadata())
+                # Flickr's "unavailable" image is only decoded (a small bomb is still one).
+                placeholder = _placeholder(response.body)
+                args = (response.body, self.rules, item.metadata())
+                job = (
+                    partial(self._prepare, *args)
+                    if placeholder
+                    else partial(self._store, *args, item.name())
+                )
                 try:
-                    prepared = await loop.run_in_executor(self.executor, work)
+                    stored = await loop.run_in_executor(self.executor, job)
                 except ImageRejected as rejected:
                     reason = rejected.reason
+                except (StoreError, sqlite3.OperationalError) as exc:
+                    self._unwritable(exc)
+                    raise _Failed("unwritable") from exc
                 except WorkerCrashed as crashed:
                     logger.error("Photo %s: %s", item.id, crashed)
                     reason = "worker_crashed"
@@ -210,10 +228,10 @@ class FlickrImagesPipeline(ImagesPipeline):
                     logger.exception("Photo %s: processing failed", item.id)
                     reason = "processing_error"
                 else:
-                    if not _placeholder(response.body):
-                        return response, prepared
-                    reason = "not_found"
-                if reason == "too_small" and _placeholder(response.body):
+                    if isinstance(stored, Stored):
+                        return response, stored
+                    reason = "not_found"  # decoded, but it is the placeholder
+                if reason == "too_small" and placeholder:
                     reason = "not_found"
                 if reason in RETRY_BODY and body_tries < RETRY_BODY_TIMES:
                     body_tries += 1
@@ -227,48 +245,26 @@ class FlickrImagesPipeline(ImagesPipeline):
                 continue
             raise _Failed(reason)
 
+    def _unwritable(self, exc: OSError | sqlite3.OperationalError) -> None:
+        """A full or read-only disk (the image or the ledger): stop. A ledger row left
+        pending is settled against the disk by reconcile() next time."""
+        if self._closing:
+            return
+        self._closing = True
+        ledger = f"cannot write the ledger: {exc}"
+        why = exc.strerror if isinstance(exc, StoreError) else ledger
+        where = self.config.images_store
+        stop_crawl(self.crawler, f"{why} (IMAGES_STORE={where})", "dataset_unwritable")
+
     async def _download(self, url: str) -> Response:
         request = Request(url, callback=NO_CALLBACK, dont_filter=True, meta={"flickr_image": True})
         self._modify_media_request(request)
         assert self.crawler.engine is not None
         return await self.crawler.engine.download_async(request)
 
-    async def _store(self, item: PhotoItem, prepared: Prepared) -> str:
-        item.width, item.height = prepared.width, prepared.height
-        item.frame = prepared.frame
-        # Claim a slot and write in a thread: SQLite and file I/O release the GIL, and
-        # the reactor stays free for the network.
-        store = partial(self._claim_and_write, item.id, item.metadata(), prepared, item.name())
-        try:
-            claim, checksum = await asyncio.get_running_loop().run_in_executor(self.executor, store)
-        except (StoreError, sqlite3.OperationalError) as exc:
-            # A full or read-only disk (the image or the ledger): stop. The ledger row, if
-            # any, stays pending; reconcile() settles it against the disk next time.
-            if not self._closing:
-                self._closing = True
-                ledger = f"cannot write the ledger: {exc}"
-                why = exc.strerror if isinstance(exc, StoreError) else ledger
-                where = self.config.images_store
-                stop_crawl(self.crawler, f"{why} (IMAGES_STORE={where})", "dataset_unwritable")
-            raise _Failed("unwritable") from exc
-        item.keyword = claim.keyword  # an interrupted run may have claimed it for another keyword
-        item.path = claim.path
-        return checksum
-
     def _reject(self, photo_id: str, keyword: str) -> None:
         with contextlib.suppress(sqlite3.Error):  # a full disk: decided again on a later run
             self.ledger.mark_rejected(photo_id, keyword)
-
-    def _claim_and_write(
-        self, photo_id: str, metadata: dict[str, Any], prepared: Prepared, name: str
-    ) -> tuple[Claim, str]:
-        claim = self.ledger.claim(photo_id, metadata["keyword"], name)
-        data, checksum = prepared.data, prepared.checksum
-        if claim.keyword != metadata["keyword"]:  # the file says where it is stored
-            data, checksum = with_metadata(data, {**metadata, "keyword": claim.keyword})
-        write_atomic(self.config.images_store, claim.path, data)
-        self.ledger.mark_stored(photo_id)
-        return claim, checksum
 
 
 def _response_problem(response: Response) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,9 +14,10 @@ import pytest
 from PIL import Image
 
 from flickrspider.emulator.images import FrameSpec, render
-from flickrspider.imagework import Prepared, prepare
+from flickrspider.imagework import Prepared, prepare, store, store_in_worker
 from flickrspider.imaging import ImageRejected, ImageRules
 from flickrspider.jpegmeta import _segments, read_exif, read_metadata
+from flickrspider.ledger import STORED, Ledger
 from flickrspider.workers import WorkerPool
 
 RULES = ImageRules()
@@ -121,3 +123,83 @@ def test_rejection_crosses_from_the_worker(pool: WorkerPool) -> None:
     with pytest.raises(ImageRejected) as info:
         pool.call(prepare, b"<html>503</html>", RULES, META)
     assert info.value.reason == "not_image"
+
+
+STORE_META = {**META, "keyword": "glacier"}
+
+
+def test_store_claims_writes_and_marks_in_order(tmp_path) -> None:
+    ledger = Ledger(tmp_path, 2)
+    try:
+        names = []
+        for n, body in enumerate(_bodies()):
+            meta = {**STORE_META, "id": str(100 + n)}
+            stored = store(ledger, body, RULES, meta, f"{100 + n}_s.jpg")
+            names.append(stored.path)
+            data = (tmp_path / stored.path).read_bytes()
+            assert hashlib.md5(data).hexdigest() == stored.checksum
+            back = read_metadata(data)
+            assert (back["width"], back["height"]) == (stored.width, stored.height)
+            assert ledger.state(meta["id"]) == STORED
+        assert names == [
+            "glacier/00000/100_s.jpg",
+            "glacier/00000/101_s.jpg",
+            "glacier/00001/102_s.jpg",
+        ]
+    finally:
+        ledger.close()
+
+
+def test_store_rejects_without_taking_a_slot(tmp_path) -> None:
+    ledger = Ledger(tmp_path, 10)
+    try:
+        tiny = render(4, 300, 200, None, 300, 200)
+        with pytest.raises(ImageRejected, match="too_small"):
+            store(ledger, tiny, RULES, STORE_META, "x.jpg")
+        assert ledger.state(STORE_META["id"]) is None
+        stored = store(ledger, _bodies()[0], RULES, STORE_META, "y.jpg")
+        assert stored.path == "glacier/00000/y.jpg"  # slot 0 still free
+    finally:
+        ledger.close()
+
+
+def test_a_slot_claimed_earlier_for_another_keyword_is_kept_and_written_in(tmp_path) -> None:
+    ledger = Ledger(tmp_path, 10)
+    try:
+        ledger.claim(STORE_META["id"], "ice", "old.jpg")  # an interrupted earlier run
+        stored = store(ledger, _bodies()[0], RULES, STORE_META, "new.jpg")
+        assert (stored.keyword, stored.path) == ("ice", "ice/00000/new.jpg")
+        data = (tmp_path / stored.path).read_bytes()
+        assert read_metadata(data)["keyword"] == "ice"
+        assert hashlib.md5(data).hexdigest() == stored.checksum
+    finally:
+        ledger.close()
+
+
+def test_store_in_worker_uses_its_own_ledger_connection(tmp_path) -> None:
+    main = Ledger(tmp_path, 2)
+    pool = WorkerPool(2, preload=("flickrspider.imagework",))
+    try:
+        dataset = (str(tmp_path), 2)
+        with ThreadPoolExecutor(4) as threads:
+            done = list(
+                threads.map(
+                    lambda n: pool.call(
+                        store_in_worker,
+                        dataset,
+                        _bodies()[0],
+                        RULES,
+                        {**STORE_META, "id": str(n)},
+                        f"{n}.jpg",
+                    ),
+                    range(1, 9),
+                )
+            )
+        # two processes claimed slots 0-7 between them: each shard of 2 filled, none twice
+        shards = Counter(s.path.split("/")[1] for s in done)
+        assert shards == {"00000": 2, "00001": 2, "00002": 2, "00003": 2}
+        assert main.count(STORED) == 8  # seen through the crawl's own connection
+        assert all((tmp_path / s.path).is_file() for s in done)
+    finally:
+        pool.close()
+        main.close()
