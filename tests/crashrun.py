@@ -14,6 +14,10 @@ N the how-many-th time it is reached, SIGNAL one of KILL, INT, TERM, or INT2
 - ``stored``         the ledger has just marked the N-th photo stored (feed line not yet written)
 - ``exported``       the N-th feed line has just been written (its task not yet counted)
 
+The storing steps (``claimed``, ``renamed``, ``stored``) run in worker processes,
+where nothing is armed, so with those points the crawl stores in its own threads
+(``FLICKR_IMAGE_PROCESSES=0``); ``image_response`` kills it with workers busy.
+
 Nothing here is imported by the package: production code has no test hooks.
 """
 
@@ -84,9 +88,9 @@ def arm(spec: str) -> None:
 
         _after(Ledger, "claim", trigger)
     elif trigger.point == "renamed":
-        from flickrspider import imagespipeline
+        from flickrspider import imagework
 
-        _after(imagespipeline, "write_atomic", trigger)
+        _after(imagework, "write_atomic", trigger)
     elif trigger.point == "stored":
         from flickrspider.ledger import Ledger
 
@@ -99,13 +103,20 @@ def arm(spec: str) -> None:
         raise SystemExit(f"unknown crash point {trigger.point!r}")
 
 
+# Steps of storing an image, which worker processes run: armed here, they must run here.
+IN_PROCESS = {"claimed", "renamed", "stored"}
+
+
 def main() -> None:
     spec = os.environ.get("FLICKRSPIDER_CRASH")
+    args = sys.argv[1:]
     if spec:
         arm(spec)
+        if spec.split(":")[0] in IN_PROCESS:
+            args += ["-s", "FLICKR_IMAGE_PROCESSES=0"]
     from scrapy.cmdline import execute
 
-    execute(["scrapy", *sys.argv[1:]])
+    execute(["scrapy", *args])
 
 
 if __name__ == "__main__":
