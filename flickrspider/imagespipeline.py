@@ -99,6 +99,7 @@ class FlickrImagesPipeline(ImagesPipeline):
         self._prepare: Callable[..., Prepared] = prepare
         self._store: Callable[..., Stored] = partial(store, self.ledger)
         if self.pool is not None:
+            self.executor.submit(self.pool.start)  # ready by the time the first body is
             self._prepare = partial(self.pool.call, prepare)
             dataset = (self.config.images_store, self.config.shard_size)
             self._store = partial(self.pool.call, store_in_worker, dataset)

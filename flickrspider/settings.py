@@ -92,6 +92,11 @@ DOWNLOADER_MIDDLEWARES = {
 ROTATING_PROXY_LIST: list[str] = []
 # Flickr's ban rules: 429/403/407 and network failures ban a proxy, 404 does not.
 ROTATING_PROXY_BAN_POLICY = "flickrspider.proxies.FlickrBanPolicy"
+# No consoles into a running crawl: Scrapy's telnet console, and the remote-control HTTP
+# server that runs posted Python code (on by default in Scrapy 2.19 wherever aiohttp is
+# installed, as it is here for the emulator). Either can be turned back on with -s.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {
     "flickrspider.extensions.FlickrProgress": 500,
     # spider.state is unused: the job journal keeps what a resumed job needs.

@@ -150,6 +150,17 @@ class WorkerPool:
         finally:
             self._idle.put(worker)
 
+    def start(self) -> None:
+        """Start every worker now rather than at its first call (blocks: from a thread)."""
+        taken = [self._idle.get() for _ in range(self.processes)]
+        try:
+            for n, worker in enumerate(taken):
+                if worker is None and not self._closed:
+                    taken[n] = self._start()
+        finally:
+            for worker in taken:
+                self._idle.put(worker)
+
     def close(self) -> None:
         """Stop every worker; call it once no call is in progress."""
         with self._lock:

@@ -231,3 +231,16 @@ def test_calls_after_close_are_refused(pool: WorkerPool) -> None:
     pool.close()
     with pytest.raises(RuntimeError, match="closed"):
         pool.call(workerfns.pid)
+
+
+def test_start_brings_every_worker_up_before_any_call() -> None:
+    pool = WorkerPool(2, preload=PRELOAD)
+    try:
+        pool.start()
+        pids = {w.process.pid for w in pool._all}
+        assert len(pids) == 2 and not any(_gone(pid) for pid in pids)
+        with ThreadPoolExecutor(2) as threads:
+            seen = set(threads.map(lambda _: pool.call(workerfns.pid), range(20)))
+        assert seen <= pids  # the calls ran on the workers already started
+    finally:
+        pool.close()
