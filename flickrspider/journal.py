@@ -203,7 +203,7 @@ class TaskJournalMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         if job_for(crawler) is None:
-            raise NotConfigured("no job journal (JOBDIR unset, or a distributed crawl)")
+            raise NotConfigured  # no job journal (no JOBDIR, or a distributed crawl): silent
         return cls(crawler)
 
     # -- start -------------------------------------------------------------------
