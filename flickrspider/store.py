@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import tempfile
 from pathlib import Path, PurePosixPath
 
 
@@ -46,11 +47,12 @@ def write_atomic(root: str | Path, rel_path: str, data: bytes) -> Path:
 
 def check_writable(root: str | Path, state_dir: str) -> None:
     """Raise StoreError unless files can be created under ``root/state_dir``."""
-    probe = Path(root, state_dir, ".write-probe")
+    directory = Path(root, state_dir)
     try:
-        probe.parent.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"")
-        probe.unlink()
+        directory.mkdir(parents=True, exist_ok=True)
+        # a name of this process's own: writers starting together must not share one
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-probe-"):
+            pass
     except OSError as exc:
         raise StoreError(exc.errno or errno.EIO, exc.strerror or str(exc)) from exc
 

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import errno
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from flickrspider.store import StoreError, is_complete_jpeg, resolve, write_atomic
+from flickrspider.store import StoreError, check_writable, is_complete_jpeg, resolve, write_atomic
 
 
 def test_write_atomic_leaves_only_the_complete_file(tmp_path):
@@ -56,3 +57,10 @@ def test_incomplete_jpegs(tmp_path):
         (tmp_path / name).write_bytes(data)
     assert [is_complete_jpeg(tmp_path / n) for n in "abcd"] == [False, False, False, True]
     assert not is_complete_jpeg(tmp_path / "missing")
+
+
+def test_writers_starting_together_all_pass_the_write_check(tmp_path) -> None:
+    # each probes with a file of its own (one shared probe name failed a second writer)
+    with ThreadPoolExecutor(8) as threads:
+        list(threads.map(lambda _: check_writable(tmp_path, ".state"), range(200)))
+    assert list((tmp_path / ".state").iterdir()) == []
