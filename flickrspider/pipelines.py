@@ -1,7 +1,8 @@
 """Item pipelines: deduplicate, choose a size, then store through ImagesPipeline.
 
 DedupPipeline (100)        each photo id once per run, and once per dataset
-SizeChoicePipeline (200)   FLICKR_SIZES order, allowlisted hosts only
+SizeChoicePipeline (200)   FLICKR_SIZES order, allowlisted hosts only; drops what the
+                           original's size (o_dims) shows too small, before any download
 FlickrImagesPipeline (300) in flickrspider.imagespipeline
 """
 
@@ -161,6 +162,15 @@ class SizeChoicePipeline:
         return cls(crawler)
 
     def process_item(self, item: PhotoItem) -> PhotoItem:
+        best = self._largest_short_side(item)
+        if best is not None and best + 1 < self.config.min_side:
+            # Known too small before any download: no size of it, shrunk to max_side
+            # and maybe cropped, can reach min_side (1 px spared for Flickr's rounding).
+            count(self.stats, item, "images/too_small")
+            raise DropItem(
+                f"photo {item.id}: {item.o_width}x{item.o_height} original is too small",
+                log_level="DEBUG",
+            )
         offered = [(s, item.urls[s]) for s in self.config.sizes if item.urls.get(s)]
         allowed = [(s, u) for s, u in offered if self.config.host_allowed(u)]
         if not allowed:
@@ -169,3 +179,11 @@ class SizeChoicePipeline:
             raise DropItem(f"photo {item.id}: no usable image URL ({reason})", log_level="INFO")
         item.image_urls = [u for _, u in allowed]
         return item
+
+    def _largest_short_side(self, item: PhotoItem) -> float | None:
+        """The shorter side of the largest image the photo could be stored as, from the
+        original's size (``o_dims``); None when Flickr did not say."""
+        if not item.o_width or not item.o_height:
+            return None
+        longer, shorter = max(item.o_width, item.o_height), min(item.o_width, item.o_height)
+        return shorter * min(1.0, self.config.max_side / longer)

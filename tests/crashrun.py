@@ -28,6 +28,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -40,14 +41,30 @@ class _Trigger:
         self.point, self.at, self.name = point, int(number), name.upper()
         self.count = 0
         self.lock = threading.Lock()
+        self.first_handler: object = None
 
     def hit(self) -> None:
         with self.lock:
             self.count += 1
             count = self.count
-        if count == self.at or (self.name == "INT2" and count == self.at + 1):
+        if count == self.at:
+            self.first_handler = signal.getsignal(signal.SIGINT)
             sig = signal.SIGINT if self.name == "INT2" else SIGNALS[self.name]
             os.kill(os.getpid(), sig)
+        elif self.name == "INT2" and count == self.at + 1:
+            self._await_second_stage()
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def _await_second_stage(self) -> None:
+        """Scrapy forces a stop on a second SIGINT once it has handled the first (it then
+        installs another handler); one sent sooner counts as the first again."""
+        if threading.current_thread() is threading.main_thread():
+            return  # the handler runs on this thread: it has run already
+        deadline = time.monotonic() + 10
+        while signal.getsignal(signal.SIGINT) == self.first_handler:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.001)
 
 
 def _after(owner: Any, name: str, trigger: _Trigger) -> None:

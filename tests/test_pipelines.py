@@ -116,3 +116,36 @@ def test_urls_off_the_allowlist_are_refused_and_counted():
     assert stats.get_value("flickr/images/failed/off_allowlist") == 1
     assert stats.get_value("flickr/images/failed/no_url") == 1
     assert stats.get_value("flickr/keyword/paris/failed/no_url") == 1
+
+
+@pytest.mark.parametrize(
+    ("o_width", "o_height", "kept"),
+    [
+        (3000, 1400, False),  # shrunk to 1024 x 478: under 500 whatever size is fetched
+        (2100, 1000, False),  # 1024 x 487.6
+        (2048, 1000, True),  # 1024 x 500: kept, it is for the image to decide
+        (2052, 1000, True),  # 1024 x 499.0: within a pixel (Flickr rounds), fetched to be sure
+        (2060, 1000, False),  # 1024 x 497.1
+        (800, 480, False),  # an original under min_side
+        (800, 500, True),
+        (None, None, True),  # no o_dims: only the image can tell
+    ],
+)
+def test_photos_known_too_small_are_dropped_before_any_download(o_width, o_height, kept):
+    pipe, stats = size_choice()
+    photo = item(l="https://live.staticflickr.com/1/1_a_b.jpg")
+    photo.o_width, photo.o_height = o_width, o_height
+    if kept:
+        assert pipe.process_item(photo).image_urls == ["https://live.staticflickr.com/1/1_a_b.jpg"]
+    else:
+        with pytest.raises(DropItem, match="too small"):
+            pipe.process_item(photo)
+        assert stats.get_value("flickr/images/too_small") == 1
+        assert stats.get_value("flickr/keyword/paris/too_small") == 1
+
+
+def test_the_size_rules_decide_what_is_too_small():
+    pipe, _ = size_choice(FLICKR_MIN_SIDE="300", FLICKR_MAX_SIDE="2048")
+    photo = item(l="https://live.staticflickr.com/1/1_a_b.jpg")
+    photo.o_width, photo.o_height = 4000, 1400  # 2048 x 716.8 under these rules
+    assert pipe.process_item(photo).image_urls
