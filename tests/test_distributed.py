@@ -16,7 +16,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,12 +26,12 @@ import redis
 from scrapy import Request
 from scrapy_redis.spiders import RedisSpider
 
-from flickrspider.args import FLICKR_LAUNCH
 from flickrspider.budget import RedisBudget
 from flickrspider.distributed import RedisConfig, crawl_id, redact
 from flickrspider.emulator import EmulatorProcess
 from flickrspider.ledger import PENDING
 from tests.conftest import ROOT, TEST_KEY, crawl_settings, run_crawl
+from tests.helpers import truth
 from tests.servers import RedisServer, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -78,22 +77,6 @@ def leases_of(client: redis.Redis, prefix: str, worker: Worker) -> int:
     """Search answers the worker process holds (worker ids are host:pid:random)."""
     marker = f":{worker.proc.pid}:".encode()
     return sum(1 for v in client.hvals(f"{prefix}:leases") if marker in v.split(b" ", 1)[0])
-
-
-def truth(emu: EmulatorProcess, keywords: str) -> set[str]:
-    ids: set[str] = set()
-    for keyword in keywords.split(","):
-        ids |= set(
-            emu.truth(
-                text=keyword,
-                has_geo=1,
-                accuracy=6,
-                media="photos",
-                min_upload_date=FLICKR_LAUNCH,
-                max_upload_date=int(time.time()),
-            )
-        )
-    return ids
 
 
 @dataclass

@@ -7,7 +7,6 @@ import queue
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 from rotating_proxies.middlewares import BanDetectionMiddleware, RotatingProxyMiddleware
@@ -18,10 +17,10 @@ from scrapy.http import Response
 from twisted.internet.error import ConnectionRefusedError as Refused
 from twisted.internet.error import TCPTimedOutError
 
-from flickrspider.args import FLICKR_LAUNCH
 from flickrspider.proxies import BanDetection, FlickrBanPolicy, RotatingProxies
 from tests.conftest import ROOT, TEST_KEY, run_crawl
 from tests.helpers import project_crawler
+from tests.helpers import truth as default_truth
 
 PROXIES = "http://127.0.0.1:1,http://127.0.0.1:2"
 
@@ -164,18 +163,7 @@ def test_every_photo_arrives_when_one_of_two_proxies_dies(tmp_path, emulator):
     assert len([line for line in died if line.startswith("relayed ")]) <= 20
     assert len([line for line in kept if line.startswith("relayed ")]) > 20
     # every photo found is stored or was too small: none lost to the dead proxy
-    truth = set()
-    for keyword in ("paris", "tokyo"):
-        truth |= set(
-            emulator.truth(
-                text=keyword,
-                has_geo=1,
-                accuracy=6,
-                media="photos",
-                min_upload_date=FLICKR_LAUNCH,
-                max_upload_date=int(time.time()),
-            )
-        )
+    truth = default_truth(emulator, "paris,tokyo")
     stored = {r["id"] for r in result.feed}
     too_small = int(result.stats_value("flickr/images/too_small") or 0)
     assert len(stored) + too_small == len(truth) and stored <= truth

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 
-from flickrspider.args import FLICKR_LAUNCH
 from flickrspider.emulator import EmulatorProcess
 from flickrspider.items import META_KEYS
 from tests.conftest import TEST_KEY, run_crawl
+from tests.helpers import truth
 
 pytestmark = pytest.mark.e2e
-
-
-def truth(emu: EmulatorProcess, keyword: str) -> set[str]:
-    return set(
-        emu.truth(
-            text=keyword,
-            has_geo=1,
-            accuracy=6,
-            media="photos",
-            min_upload_date=FLICKR_LAUNCH,
-            max_upload_date=int(time.time()),
-        )
-    )
 
 
 def test_stage1_feed_is_complete_and_unique_across_keywords(crawl, emulator):
