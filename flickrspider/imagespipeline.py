@@ -1,10 +1,11 @@
 """``FlickrImagesPipeline``: ImagesPipeline, extended through its documented hooks only.
 
 ``get_media_requests`` asks for the chosen size and carries the fallbacks;
-``media_downloaded`` decodes, removes frames, resizes (or passes the JPEG through
-untouched), splices the metadata in and writes the file, all in a thread pool so
-both cores work and the reactor never waits on Pillow; ``file_path`` is the shard
-slot the ledger gave the photo; ``item_completed`` counts and drops what failed.
+``media_downloaded`` hands the body to a worker process (``imagework.store``) that
+decodes, removes frames, resizes (or passes the JPEG through untouched), splices
+the metadata in, claims the shard slot and writes the file, so both cores work and
+the reactor never waits on Pillow or the disk; ``file_path`` is the shard slot the
+ledger gave the photo; ``item_completed`` counts and drops what failed.
 
 Expected outcomes (too small, gone, off the allowlist, bad bodies) are returned
 as a FileInfo whose ``status`` is ``failed:<reason>`` rather than raised, so they
