@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -106,7 +107,7 @@ class _Side:
     run: int  # flat lines of constant-colour layers from the edge
     chosen: int | None = None  # the end picked for the frame
 
-    @property
+    @cached_property
     def outer(self) -> np.ndarray:
         return np.median(self.mean[: min(3, self.ends[-1])], axis=0)
 
@@ -226,13 +227,6 @@ def _scan(view: np.ndarray, p: FrameParams) -> _Side:
             ends.add(edge)
     side.ends = sorted(ends, reverse=True)
     return side
-
-
-def _near(colours: np.ndarray, palette: np.ndarray, p: FrameParams) -> np.ndarray:
-    """Which of ``colours`` (n, C) lie within ``match`` of some palette colour (m, C)."""
-    if not len(palette):
-        return np.zeros(len(colours), dtype=bool)
-    return np.abs(colours[:, None, :] - palette[None]).max(axis=2).min(axis=1) <= p.match
 
 
 def _similar(colours: np.ndarray, palette: np.ndarray, p: FrameParams) -> np.ndarray:
@@ -363,10 +357,9 @@ def detect_frame(rgb: np.ndarray, params: FrameParams = DEFAULT_PARAMS) -> Box |
     ]
     # The sides whose sharp-edged borders share an outer colour: the most of them.
     framed = [s for s in range(4) if sides[s].ends]
-    groups = [
-        [t for t in framed if bool(_near(sides[t].outer[None], sides[s].outer[None], p)[0])]
-        for s in framed
-    ]
+    outers = np.array([sides[s].outer for s in framed]).reshape(len(framed), a.shape[2])
+    near = np.abs(outers[:, None] - outers[None]).max(axis=2) <= p.match
+    groups = [[t for j, t in enumerate(framed) if near[i, j]] for i in range(len(framed))]
     group = max(groups, key=len, default=[])
     if len(group) < p.min_sides:
         return None
