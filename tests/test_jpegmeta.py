@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from PIL.TiffImagePlugin import IFDRational
 
 from flickrspider.emulator.images import render
 from flickrspider.jpegmeta import (
@@ -19,8 +21,10 @@ from flickrspider.jpegmeta import (
     ExifFields,
     NoMetadata,
     NotJpeg,
+    _clip,
     _segments,
     encode_comment,
+    encode_exif,
     exif_fields_for,
     read_exif,
     read_metadata,
@@ -220,3 +224,66 @@ def test_any_text_round_trips(
         assert fields.longitude == pytest.approx(lon, abs=1e-6)
     with Image.open(io.BytesIO(out)) as im:
         im.load()
+
+
+def _pillow_exif(exif: ExifFields) -> bytes:
+    """The same tags written by Pillow's general TIFF writer: the reference."""
+
+    def dms(value: float) -> tuple[IFDRational, ...]:
+        value = abs(value)
+        degrees = int(value)
+        minutes = int((value - degrees) * 60)
+        seconds = Fraction(round((value - degrees - minutes / 60) * 3600 * 10000), 10000)
+        return (
+            IFDRational(degrees, 1),
+            IFDRational(minutes, 1),
+            IFDRational(seconds.numerator, seconds.denominator),
+        )
+
+    ex = Image.Exif()
+    for tag, text in ((0x010E, exif.description), (0x013B, exif.artist), (0x8298, exif.copyright)):
+        if text:
+            ex[tag] = _clip(text, 2000)
+    if exif.datetime_original:
+        ex.get_ifd(0x8769)[0x9003] = exif.datetime_original
+    if exif.latitude is not None and exif.longitude is not None:
+        gps = ex.get_ifd(0x8825)
+        gps[0] = b"\x02\x03\x00\x00"
+        gps[1] = "N" if exif.latitude >= 0 else "S"
+        gps[2] = dms(exif.latitude)
+        gps[3] = "E" if exif.longitude >= 0 else "W"
+        gps[4] = dms(exif.longitude)
+    return ex.tobytes()
+
+
+optional_text = st.one_of(
+    st.none(), st.text(st.characters(exclude_categories=["Cs"]), max_size=2100)
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lat=st.one_of(st.none(), st.floats(-90, 90)),
+    lon=st.floats(-180, 180),
+    artist=optional_text,
+    rights=optional_text,
+    description=optional_text,
+    taken=st.one_of(st.none(), st.datetimes().map(lambda d: d.strftime("%Y:%m:%d %H:%M:%S"))),
+)
+def test_exif_bytes_are_those_pillow_writes(
+    lat: float | None,
+    lon: float,
+    artist: str | None,
+    rights: str | None,
+    description: str | None,
+    taken: str | None,
+) -> None:
+    fields = ExifFields(
+        latitude=lat,
+        longitude=None if lat is None else lon,
+        artist=artist,
+        copyright=rights,
+        description=description,
+        datetime_original=taken,
+    )
+    assert encode_exif(fields) == _pillow_exif(fields)
