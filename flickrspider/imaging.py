@@ -11,8 +11,9 @@ Steps:
    size before any pixel is decoded (Pillow's own bomb warning never fires:
    ``Image.open`` is not used, and the limit never exceeds Pillow's).
 2. A JPEG that could be kept as it is (RGB, upright, small enough) is decoded
-   at reduced scale (``draft``) only to look for a frame and to prove the data
-   complete; without a frame its bytes are passed through unchanged.
+   at reduced scale (``draft``), luma only, to prove the data complete and to
+   pre-check its edges for a frame; only a candidate is decoded in colour to look
+   for one. Without a frame its bytes are passed through unchanged.
 3. Otherwise decode at the smallest scale that still gives ``max_side`` (JPEG
    ``draft``), apply EXIF orientation, convert to RGB (alpha over white), find
    and crop the frame, shrink with a reducing LANCZOS resize, and encode.
@@ -25,15 +26,29 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import GifImagePlugin, Image, ImageFile, ImageOps, JpegImagePlugin, PngImagePlugin
 
-from flickrspider.frames import Box, detect_frame, edge_boxes, edge_lines, might_be_framed
+from flickrspider.frames import (
+    DEFAULT_PARAMS,
+    Box,
+    detect_frame,
+    edge_boxes,
+    edge_lines,
+    might_be_framed,
+)
 
 REASONS = ("empty", "not_image", "truncated", "decompression_bomb", "unsupported_mode", "too_small")
 DETECT_SIDE = 512  # frames are looked for at about this size before any full decode
+# The pre-check on luma alone (a JPEG's Y, decoded without its colour): a line flat
+# in colour is flat in luma and colours within ``match`` have lumas within it, so
+# it passes wherever the colour one does; the slack covers rounding and clipping
+# in the decoder's colour conversion.
+LUMA_PRECHECK = replace(
+    DEFAULT_PARAMS, flat_std=DEFAULT_PARAMS.flat_std + 1, match=DEFAULT_PARAMS.match + 2
+)
 CONVERTIBLE = frozenset(
     {"RGB", "RGBA", "RGBX", "RGBa", "L", "LA", "La", "P", "PA", "1", "CMYK", "YCbCr"}
 )
@@ -194,12 +209,13 @@ def _find_frame(rgb: Image.Image) -> Box | None:
     return box if box and any(box) else None
 
 
-def _might_be_framed(rgb: Image.Image) -> bool:
+def _might_be_framed(im: Image.Image) -> bool:
     """The cheap test of :func:`might_be_framed` on a few edge lines, so that most
-    images never become a full array."""
-    boxes = edge_boxes(rgb.width, rgb.height)
+    images never become a full array (looser for luma: :data:`LUMA_PRECHECK`)."""
+    p = LUMA_PRECHECK if im.mode == "L" else DEFAULT_PARAMS
+    boxes = edge_boxes(im.width, im.height, p)
     return boxes is not None and might_be_framed(
-        edge_lines([np.asarray(rgb.crop(box)) for box in boxes])
+        edge_lines([np.asarray(im.crop(box)) for box in boxes], p), p
     )
 
 
@@ -237,10 +253,17 @@ def process(body: bytes, rules: ImageRules) -> Processed:
     if min(sw, sh) < rules.min_side:  # shrinking and cropping only make it smaller
         raise ImageRejected("too_small", f"{sw}x{sh} is under {rules.min_side} px")
     if _can_pass(im, fmt, rules):
-        # Look for a frame at reduced scale; this also proves the data complete.
-        im.draft("RGB", _draft_size(im.size, DETECT_SIDE if rules.remove_frames else 1))
+        # Decode luma alone at reduced scale (the colour planes cost a third more):
+        # it proves the data complete, and few photos have edges that might be a
+        # frame; only those are decoded in colour to look for it.
+        im.draft("L", _draft_size(im.size, DETECT_SIDE if rules.remove_frames else 1))
         _load(im, fmt)
-        box = _find_frame(im) if rules.remove_frames and _might_be_framed(im) else None
+        box = None
+        if rules.remove_frames and _might_be_framed(im):
+            im = _open(body, fmt, rules)
+            im.draft("RGB", _draft_size(im.size, DETECT_SIDE))
+            _load(im, fmt)
+            box = _find_frame(im)
         if box is None:
             return Processed(body, sw, sh, None, True, fmt, sw, sh)
         # Framed: the border found at reduced scale, in source pixels, is cut as it is.

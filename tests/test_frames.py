@@ -25,7 +25,7 @@ from flickrspider.frames import (
     original_ring_test,
     to_gray,
 )
-from flickrspider.imaging import _might_be_framed
+from flickrspider.imaging import LUMA_PRECHECK, _might_be_framed
 
 W, H = 800, 600
 
@@ -297,7 +297,36 @@ def test_pre_check_on_crops_samples_what_detect_frame_samples(a: np.ndarray) -> 
         expected = frames._side_lines(a3, s, OUTER_LINES, skip, p.samples)
         assert lines[s].shape == expected.shape
         assert np.array_equal(lines[s], expected)
-    assert _might_be_framed(Image.fromarray(a)) == _candidate(a)
+    # imaging's helper takes a gray image for a JPEG's luma: the looser test
+    p = LUMA_PRECHECK if a.ndim == 2 else DEFAULT_PARAMS
+    assert _might_be_framed(Image.fromarray(a)) == might_be_framed(edge_lines(_crops(a), p), p)
+
+
+def _decoded(data: bytes, mode: str) -> Image.Image:
+    im = Image.open(io.BytesIO(data))
+    im.draft(mode, (max(1, im.width // 2), max(1, im.height // 2)))
+    im.load()
+    return im
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_pictures(), st.integers(40, 95), st.booleans())
+def test_luma_pre_check_passes_wherever_the_colour_one_does(
+    a: np.ndarray, quality: int, scaled: bool
+) -> None:
+    """What imaging.process relies on to decode only luma first: a JPEG whose
+    colour edges might be a frame has luma edges that might be one too."""
+    buf = io.BytesIO()
+    Image.fromarray(a).convert("RGB").save(buf, "JPEG", quality=quality)
+    data = buf.getvalue()
+    if scaled:
+        colour, luma = _decoded(data, "RGB"), _decoded(data, "L")
+    else:
+        colour, luma = Image.open(io.BytesIO(data)), Image.open(io.BytesIO(data)).convert("L")
+        colour.load()
+    assert luma.mode == "L" and luma.size == colour.size
+    if _might_be_framed(colour):
+        assert _might_be_framed(luma)
 
 
 @pytest.mark.parametrize(("w", "h"), [(11, 600), (800, 11), (8, 8)])
