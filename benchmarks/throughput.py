@@ -7,10 +7,11 @@ Starts the emulator on a fixed corpus (default size mix: frames, small and
 large originals, PNGs) and a second one where every photo passes through
 unchanged (no frames; photos too small to keep are left out of its list). For
 each, a stage-1 crawl lists the photos; the emulator's image cache is warmed so
-neither contender waits on rendering; then, in the same run, ``scrapy crawl flickr_download`` and the plain
-ImagesPipeline spider (benchmarks/plain_images_spider.py) fetch the same URLs
-with the same concurrency; and, as a reference, a spider that only downloads
-them (what Scrapy alone costs per image: no pipeline can beat it). Printed:
+neither contender waits on rendering; then, in the same run, ``scrapy crawl
+flickr_download`` and the plain ImagesPipeline spider
+(benchmarks/plain_images_spider.py) fetch the same URLs with the same
+concurrency; and, as a reference, a spider that only downloads them (what Scrapy
+alone costs per image: no pipeline can beat it). Printed:
 images/s, CPU ms per image (of every process of the crawl: worker processes
 included; and of the crawl's own process alone, where the reactor runs) and peak
 RSS. Targets: >= 3x the plain pipeline's images/s; >= 250 images/s pass-through.
@@ -36,6 +37,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from flickrspider import settings as defaults  # noqa: E402
 from flickrspider.emulator import EmulatorProcess  # noqa: E402
 
 KEY = "bench-key"
@@ -80,9 +82,11 @@ def chosen_url(record: dict) -> str:
     return urls.get("l") or urls["o"]
 
 
-def passes_whole(record: dict, max_side: int = 1024, min_side: int = 500) -> bool:
-    """Whether the photo is stored as downloaded: a JPEG no larger than max_side
-    once the Large size is chosen, and not too small (frames are off in this corpus)."""
+def passes_whole(record: dict) -> bool:
+    """Whether the photo is stored as downloaded, under the default settings: a JPEG
+    no larger than max_side once the Large size is chosen, and not too small (frames
+    are off in this corpus)."""
+    max_side, min_side = defaults.FLICKR_MAX_SIDE, defaults.FLICKR_MIN_SIDE
     w, h = record["o_width"], record["o_height"]
     scale = min(1.0, max_side / max(w, h))
     fits = "l" in record["urls"] or max(w, h) <= max_side
