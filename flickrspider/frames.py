@@ -172,26 +172,27 @@ def _constant_run(mean: np.ndarray, flat: np.ndarray, p: FrameParams) -> int:
     A layer starts with a colour jump; its first lines may still move (JPEG
     blur), then it must keep its brightness (a sky drifts); its chroma may bleed
     more, as JPEG keeps colour at half resolution.
+
+    Line by line: a jump (or the edge) starts a layer whose reference is its
+    second line (its first two lines settle); every later line of the layer must
+    stay within ``drift`` in brightness and ``match`` in colour of it. Computed
+    for all lines at once, in float64 as Python floats would be.
     """
+    n = len(mean)
+    if not n:
+        return 0
+    rows = mean.astype(np.float64)
     grey = mean @ GRAY_WEIGHTS if mean.shape[1] == 3 else mean[:, 0]
-    rows, luma = mean.tolist(), grey.tolist()
-    ref, ref_luma = rows[0], luma[0]
-    settle = 2
-    for d, ok in enumerate(flat.tolist()):
-        if not ok:
-            return d
-        row = rows[d]
-        prev = rows[d - 1] if d else row
-        if max(abs(a - b) for a, b in zip(row, prev, strict=True)) > p.step:
-            settle = 2  # a new layer
-        if settle:
-            ref, ref_luma, settle = row, luma[d], settle - 1
-        elif (
-            abs(luma[d] - ref_luma) > p.drift
-            or max(abs(a - b) for a, b in zip(row, ref, strict=True)) > p.match
-        ):
-            return d
-    return len(rows)
+    luma = grey.astype(np.float64)
+    index = np.arange(n)
+    starts = np.zeros(n, dtype=bool)
+    starts[0] = True
+    starts[1:] = np.abs(rows[1:] - rows[:-1]).max(axis=1) > p.step
+    start = np.maximum.accumulate(np.where(starts, index, 0))
+    ref = np.minimum(start + 1, n - 1)
+    moved = (np.abs(luma - luma[ref]) > p.drift) | (np.abs(rows - rows[ref]).max(axis=1) > p.match)
+    bad = ~flat | ((index >= start + 2) & moved)
+    return int(np.argmax(bad)) if bad.any() else n
 
 
 def _summarise(view: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

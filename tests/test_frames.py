@@ -385,3 +385,53 @@ def test_thin_edge_lines_of_near_colours_do_not_crash() -> None:
     photo = _paint_sides(_textured(1), [0, 0, 2, 2], [WHITE, WHITE, WHITE, (235, 235, 235)])
     got = detect_frame(photo)
     assert got is None or len(got) == 4
+
+
+def _constant_run_line_by_line(mean: np.ndarray, flat: np.ndarray) -> int:
+    """:func:`frames._constant_run` as its docstring tells it, one line at a time."""
+    p = DEFAULT_PARAMS
+    rows = mean.tolist()
+    luma = (mean @ frames.GRAY_WEIGHTS if mean.shape[1] == 3 else mean[:, 0]).tolist()
+    ref, ref_luma, settle = rows[0] if rows else None, luma[0] if luma else None, 2
+    for d, ok in enumerate(flat.tolist()):
+        if not ok:
+            return d
+        prev = rows[d - 1] if d else rows[d]
+        if max(abs(a - b) for a, b in zip(rows[d], prev, strict=True)) > p.step:
+            settle = 2  # a new layer
+        if settle:
+            ref, ref_luma, settle = rows[d], luma[d], settle - 1
+        elif (
+            abs(luma[d] - ref_luma) > p.drift
+            or max(abs(a - b) for a, b in zip(rows[d], ref, strict=True)) > p.match
+        ):
+            return d
+    return len(rows)
+
+
+@st.composite
+def _line_means(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    """Mean colours of lines from an edge: layers, drifts, jumps and near-threshold
+    steps (in quarter levels, so thresholds are hit exactly), some lines not flat."""
+    channels = draw(st.sampled_from([1, 3]))
+    n = draw(st.integers(0, 40))
+    level = np.array(draw(st.lists(st.integers(0, 1020), min_size=channels, max_size=channels)))
+    rows = []
+    for _ in range(n):
+        step = draw(st.sampled_from([0, 1, 4, 16, 23, 24, 25, 96, 100]))
+        level = np.clip(
+            level + np.array([draw(st.sampled_from([-step, 0, step])) for _ in level]), 0, 1020
+        )
+        rows.append(level / 4)
+    mean = np.array(rows, dtype=np.float32).reshape(n, channels)
+    flat = np.array(draw(st.lists(st.integers(0, 12), min_size=n, max_size=n)), dtype=int) > 0
+    return mean, flat
+
+
+@settings(max_examples=500, deadline=None)
+@given(_line_means())
+def test_constant_run_is_the_line_by_line_rule(case: tuple[np.ndarray, np.ndarray]) -> None:
+    mean, flat = case
+    assert frames._constant_run(mean, flat, DEFAULT_PARAMS) == _constant_run_line_by_line(
+        mean, flat
+    )
