@@ -54,7 +54,7 @@ RETRY_BODY = frozenset({"empty", "truncated", "not_image"})
 RETRY_BODY_TIMES = 3
 # Outcomes that will not change on a later run: remembered in the ledger.
 PERMANENT = frozenset({"too_small", "not_found", "decompression_bomb", "unsupported_mode"})
-WORKER_PRELOAD = ("flickrspider.imagework",)  # imported once, before workers fork
+WORKER_PRELOAD = ("flickrspider.imagework", "pyvips")  # imported once, before workers fork
 UNAVAILABLE_PLACEHOLDER_BYTES = 5000  # Flickr's "photo unavailable" image (ORIGINAL.md)
 _PLACEHOLDER_MAGIC = frozenset({b"GIF8", b"\x89PNG"})
 

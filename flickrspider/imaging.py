@@ -29,9 +29,10 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass, replace
+from functools import cache
+from types import ModuleType
 
 import numpy as np
-import pyvips
 from PIL import GifImagePlugin, Image, ImageFile, ImageOps, JpegImagePlugin, PngImagePlugin
 
 from flickrspider.frames import (
@@ -55,10 +56,6 @@ LUMA_PRECHECK = replace(
 CONVERTIBLE = frozenset(
     {"RGB", "RGBA", "RGBX", "RGBa", "L", "LA", "La", "P", "PA", "1", "CMYK", "YCbCr"}
 )
-# Every image is new to libvips: cached operations would only hold memory. The
-# callers (worker processes, or a thread pool) are the parallelism: one thread each.
-pyvips.cache_set_max(0)
-pyvips.concurrency_set(1)
 _PLUGINS: dict[str, type[ImageFile.ImageFile]] = {
     "JPEG": JpegImagePlugin.JpegImageFile,
     "PNG": PngImagePlugin.PngImageFile,
@@ -300,11 +297,23 @@ def _decode(
     return _to_rgb(pixels), upright, icc
 
 
+@cache
+def _vips() -> ModuleType:
+    """libvips, loaded where images are shrunk (worker processes), not by the crawl."""
+    import pyvips
+
+    # Every image is new to libvips: cached operations would only hold memory. The
+    # callers (worker processes, or a thread pool) are the parallelism: one thread each.
+    pyvips.cache_set_max(0)
+    pyvips.concurrency_set(1)
+    return pyvips
+
+
 def _shrink(rgb: Image.Image, size: tuple[int, int]) -> Image.Image:
     """``rgb`` downsampled to ``size``: a box reduction while 3x or more remains,
     then Lanczos-3, as Pillow's ``resize(size, LANCZOS, reducing_gap=3.0)`` does."""
     w, h = rgb.size
-    source = pyvips.Image.new_from_memory(rgb.tobytes(), w, h, 3, "uchar")
+    source = _vips().Image.new_from_memory(rgb.tobytes(), w, h, 3, "uchar")
     out = source.resize(size[0] / w, vscale=size[1] / h, kernel="lanczos3", gap=3.0)
     return Image.frombytes("RGB", (out.width, out.height), out.write_to_memory())
 
