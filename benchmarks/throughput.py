@@ -1,6 +1,7 @@
 """Stage-2 throughput: flickrspider vs a plain Scrapy ImagesPipeline spider, same URLs.
 
-    .venv/bin/python benchmarks/throughput.py [--photos 3600] [--cache benchmarks/out/cache]
+    .venv/bin/python benchmarks/throughput.py [--photos 3600] [--repeat 1]
+                                              [--cache benchmarks/out/cache]
                                               [--work benchmarks/out/work]
 
 Starts the emulator on a fixed corpus (default size mix: frames, small and
@@ -16,6 +17,10 @@ images/s, CPU ms per image (of every process of the crawl: worker processes
 included; and of the crawl's own process alone, where the reactor runs) and peak
 RSS. Targets: >= 3x the plain pipeline's images/s; >= 250 images/s pass-through.
 
+With ``--repeat N`` the three crawls run N times in turns (each into an empty
+store) and the medians are shown, with the ratio of each turn: on a shared
+machine a slow spell then slows every contender, not only the one it falls on.
+
 The datasets are written under ``--work``, not /tmp: on the machine these
 figures come from, creating a file under /tmp costs 0.3-0.6 ms of CPU against
 0.03 ms elsewhere on the same disk, which would be counted as the pipelines' own.
@@ -26,12 +31,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from statistics import median
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +48,7 @@ from flickrspider import settings as defaults  # noqa: E402
 from flickrspider.emulator import EmulatorProcess  # noqa: E402
 
 KEY = "bench-key"
+CONTENDERS = ("flickrspider", "plain ImagesPipeline", "Scrapy download only")
 CONCURRENCY = {"CONCURRENT_REQUESTS": "32", "CONCURRENT_REQUESTS_PER_DOMAIN": "32"}
 
 
@@ -106,7 +114,22 @@ def warm(urls: list[str]) -> None:
         list(pool.map(fetch, urls))
 
 
-def run_case(name: str, photos: int, passthrough: bool, cache: Path, work: Path) -> list[dict]:
+def contender(who: str, work: Path, base: dict[str, str], store: Path) -> dict:
+    """One crawl of the same URLs by ``who`` (one of :data:`CONTENDERS`), measured."""
+    if who == "flickrspider":
+        args = ["crawl", "flickr_download", "-a", f"input={work / 'photos.jsonl'}"]
+        return scrapy(args, work, {**base, "IMAGES_STORE": str(store)})
+    args = ["runspider", str(ROOT / "benchmarks" / "plain_images_spider.py")]
+    args += ["-a", f"urls={work / 'urls.txt'}"]
+    settings = {"LOG_LEVEL": "WARNING", **CONCURRENCY}
+    if who == "Scrapy download only":
+        return scrapy([*args, "-a", "bare=1"], work, settings, project=False)
+    return scrapy(args, work, {**settings, "IMAGES_STORE": str(store)}, project=False)
+
+
+def run_case(
+    name: str, photos: int, passthrough: bool, cache: Path, work: Path, repeat: int
+) -> list[dict]:
     rows = []
     with (
         EmulatorProcess("--keys", KEY, config=corpus(photos, passthrough, cache)) as emu,
@@ -149,53 +172,28 @@ def run_case(name: str, photos: int, passthrough: bool, cache: Path, work: Path)
             f"{name}: {len(urls)} photos; warming the emulator's image cache ...", file=sys.stderr
         )
         warm(urls)
-        ours = scrapy(
-            ["crawl", "flickr_download", "-a", f"input={work / 'photos.jsonl'}"],
-            work,
-            {**base, "IMAGES_STORE": str(work / "ours")},
-        )
-        stored = sum(1 for _ in (work / "ours").rglob("*.jpg"))
-        plain = scrapy(
-            [
-                "runspider",
-                str(ROOT / "benchmarks" / "plain_images_spider.py"),
-                "-a",
-                f"urls={work / 'urls.txt'}",
-            ],
-            work,
-            {"IMAGES_STORE": str(work / "plain"), "LOG_LEVEL": "WARNING", **CONCURRENCY},
-            project=False,
-        )
-        plain_stored = sum(1 for _ in (work / "plain").rglob("*.jpg"))
-        bare = scrapy(
-            [
-                "runspider",
-                str(ROOT / "benchmarks" / "plain_images_spider.py"),
-                "-a",
-                f"urls={work / 'urls.txt'}",
-                "-a",
-                "bare=1",
-            ],
-            work,
-            {"LOG_LEVEL": "WARNING", **CONCURRENCY},
-            project=False,
-        )
-        for who, m, n in (
-            ("flickrspider", ours, stored),
-            ("plain ImagesPipeline", plain, plain_stored),
-            ("Scrapy download only", bare, 0),
-        ):
+        runs: dict[str, list[dict]] = {who: [] for who in CONTENDERS}
+        for turn in range(repeat):  # in turns, so that a slow spell of the machine hits all
+            for who in CONTENDERS:
+                store = work / f"{who.split()[0]}-{turn}"
+                m = contender(who, work, base, store)
+                m["stored"] = sum(1 for _ in store.rglob("*.jpg")) if store.exists() else 0
+                shutil.rmtree(store, ignore_errors=True)  # the next turn starts empty
+                runs[who].append(m)
+        for who, measured in runs.items():
             rows.append(
                 {
                     "case": name,
                     "who": who,
                     "fetched": len(urls),
-                    "stored": n,
-                    "images_per_s": len(urls) / m["wall_s"],
-                    "cpu_ms_per_image": 1000 * m["cpu_s"] / len(urls),
-                    "main_cpu_ms_per_image": 1000 * m["cpu_main_s"] / len(urls),
-                    "peak_rss_mb": m["peak_rss_mb"],
-                    "wall_s": m["wall_s"],
+                    "stored": measured[0]["stored"],
+                    "images_per_s": median(len(urls) / m["wall_s"] for m in measured),
+                    "cpu_ms_per_image": median(1000 * m["cpu_s"] / len(urls) for m in measured),
+                    "main_cpu_ms_per_image": median(
+                        1000 * m["cpu_main_s"] / len(urls) for m in measured
+                    ),
+                    "peak_rss_mb": max(m["peak_rss_mb"] for m in measured),
+                    "turns": [len(urls) / m["wall_s"] for m in measured],
                 }
             )
     return rows
@@ -206,14 +204,19 @@ def main() -> int:
     parser.add_argument("--photos", type=int, default=3600)
     parser.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / "out" / "cache")
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out" / "work")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="turns of the three crawls per case (medians shown)"
+    )
     opts = parser.parse_args()
+    if opts.repeat < 1:
+        parser.error(f"--repeat ({opts.repeat}) must be at least 1")
     opts.work.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, passthrough in (("default mix", False), ("pass-through", True)):
         cache = opts.cache / name.replace(" ", "-")
         cache.mkdir(parents=True, exist_ok=True)
         photos = opts.photos if not passthrough else round(opts.photos * 1.12)  # ~10% left out
-        rows += run_case(name, photos, passthrough, cache, opts.work)
+        rows += run_case(name, photos, passthrough, cache, opts.work, opts.repeat)
     print(
         f"{'case':13} {'pipeline':21} {'photos':>6} {'stored':>6} {'images/s':>9} "
         f"{'CPU ms/img':>10} {'of it, crawl process':>20} {'peak RSS MB':>11}"
@@ -225,8 +228,12 @@ def main() -> int:
         )
     for case in ("default mix", "pass-through"):
         ours, plain, bare = (r for r in rows if r["case"] == case)
+        turns = ", ".join(
+            f"{a / b:.2f}x" for a, b in zip(ours["turns"], plain["turns"], strict=True)
+        )
         print(
-            f"{case}: flickrspider / plain = {ours['images_per_s'] / plain['images_per_s']:.2f}x; "
+            f"{case}: flickrspider / plain = {ours['images_per_s'] / plain['images_per_s']:.2f}x"
+            f" (turn by turn: {turns}); "
             f"Scrapy's own download-only ceiling = {bare['images_per_s'] / plain['images_per_s']:.2f}x"
         )
     return 0
