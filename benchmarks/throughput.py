@@ -181,19 +181,20 @@ def run_case(
                 shutil.rmtree(store, ignore_errors=True)  # the next turn starts empty
                 runs[who].append(m)
         for who, measured in runs.items():
+            turns = [len(urls) / m["wall_s"] for m in measured]
             rows.append(
                 {
                     "case": name,
                     "who": who,
                     "fetched": len(urls),
                     "stored": measured[0]["stored"],
-                    "images_per_s": median(len(urls) / m["wall_s"] for m in measured),
+                    "images_per_s": median(turns),
                     "cpu_ms_per_image": median(1000 * m["cpu_s"] / len(urls) for m in measured),
                     "main_cpu_ms_per_image": median(
                         1000 * m["cpu_main_s"] / len(urls) for m in measured
                     ),
                     "peak_rss_mb": max(m["peak_rss_mb"] for m in measured),
-                    "turns": [len(urls) / m["wall_s"] for m in measured],
+                    "turns": turns,
                 }
             )
     return rows
