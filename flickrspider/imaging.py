@@ -234,8 +234,20 @@ def _scaled(box: Box, fx: float, fy: float) -> list[int]:
 
 
 def _draft_size(size: tuple[int, int], longest: float) -> tuple[int, int]:
-    scale = min(1.0, longest / max(size))
-    return max(1, math.ceil(size[0] * scale)), max(1, math.ceil(size[1] * scale))
+    """The size to ask ``draft`` for so that the longer side keeps ``longest`` px.
+
+    Pillow decodes at 1/s where ``s`` (8, 4, 2 or 1) is at most ``side // asked``
+    for both sides: the longer side asks for ``longest`` (rounded up), and the
+    shorter side for its share rounded down, so that its rounding never forbids a
+    scale the longer side allows (1024x819 asking 512x410 would decode at full size).
+    """
+    w, h = size
+    long_side, short_side = max(w, h), min(w, h)
+    if longest >= long_side:
+        return w, h
+    asked_long = max(1, math.ceil(longest))
+    asked_short = max(1, short_side * asked_long // long_side)
+    return (asked_long, asked_short) if w >= h else (asked_short, asked_long)
 
 
 def _can_pass(im: ImageFile.ImageFile, fmt: str, rules: ImageRules) -> bool:

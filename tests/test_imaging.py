@@ -55,8 +55,10 @@ def test_unframed_large_jpeg_is_passed_through() -> None:
     assert (out.source_format, out.source_width, out.source_height) == ("JPEG", 1024, 768)
 
 
-def test_pass_through_decodes_at_reduced_scale(monkeypatch: pytest.MonkeyPatch) -> None:
-    sizes: list[tuple[int, int] | None] = []
+@pytest.fixture
+def drafted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The size of each JPEG right after ``draft``: the scale it is decoded at."""
+    sizes: list[tuple[int, int]] = []
     real = JpegImagePlugin.JpegImageFile.draft
 
     def spy(
@@ -67,13 +69,27 @@ def test_pass_through_decodes_at_reduced_scale(monkeypatch: pytest.MonkeyPatch) 
         return result
 
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
-    assert process(render(1, 1024, 768, None, 1024, 768), RULES).passthrough
-    assert sizes == [(512, 384)]
-    sizes.clear()
-    assert process(
-        render(1, 1024, 768, None, 1024, 768), ImageRules(remove_frames=False)
-    ).passthrough
-    assert sizes == [(128, 96)]
+    return sizes
+
+
+@pytest.mark.parametrize(
+    ("size", "scaled"),
+    [
+        ((1024, 768), (512, 384)),
+        ((1024, 819), (512, 410)),  # 819 // 410 == 1: asking a rounded-up 410 decodes whole
+        ((683, 1024), (342, 512)),
+        ((1000, 667), (1000, 667)),  # half would be under 512: decoded whole
+    ],
+)
+def test_pass_through_decodes_at_reduced_scale(
+    drafted: list[tuple[int, int]], size: tuple[int, int], scaled: tuple[int, int]
+) -> None:
+    body = render(1, *size, None, *size)
+    assert process(body, RULES).passthrough
+    assert drafted == [scaled]
+    drafted.clear()
+    assert process(body, ImageRules(remove_frames=False)).passthrough
+    assert drafted == [tuple(-(-side // 8) for side in size)]  # no frames: 1/8 proves the data
 
 
 def test_framed_jpeg_is_cropped_and_reencoded() -> None:
@@ -96,23 +112,25 @@ def test_frame_kept_when_removal_disabled() -> None:
     assert out.passthrough and out.frame is None
 
 
-def test_large_source_is_drafted_and_shrunk(monkeypatch: pytest.MonkeyPatch) -> None:
-    scales: list[tuple[int, int]] = []
-    real = JpegImagePlugin.JpegImageFile.draft
-
-    def spy(
-        self: JpegImagePlugin.JpegImageFile, mode: str | None, size: tuple[int, int] | None
-    ) -> object:
-        result = real(self, mode, size)
-        scales.append(self.size)
-        return result
-
-    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
-    body = _jpeg(_photo(2400, 1800))
-    out = process(body, RULES)
-    assert (out.width, out.height) == (1024, 768) and not out.passthrough
-    assert scales == [(1200, 900)]  # decoded at 1/2, then LANCZOS to 1024
-    assert (out.source_width, out.source_height) == (2400, 1800)
+@pytest.mark.parametrize(
+    ("source", "scaled", "stored"),
+    [
+        ((2400, 1800), (1200, 900), (1024, 768)),
+        ((2048, 1365), (1024, 683), (1024, 683)),  # exactly 1024 at 1/2: no resize at all
+        ((1365, 2730), (683, 1365), (512, 1024)),
+        ((1600, 1067), (1600, 1067), (1024, 683)),  # half would be under 1024
+    ],
+)
+def test_large_source_is_drafted_and_shrunk(
+    drafted: list[tuple[int, int]],
+    source: tuple[int, int],
+    scaled: tuple[int, int],
+    stored: tuple[int, int],
+) -> None:
+    out = process(_jpeg(_photo(*source)), RULES)
+    assert (out.width, out.height) == stored and not out.passthrough
+    assert drafted == [scaled]  # the smallest scale keeping 1024 px, then LANCZOS to 1024
+    assert (out.source_width, out.source_height) == source
 
 
 def _texture(w: int, h: int) -> Image.Image:
