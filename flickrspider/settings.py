@@ -105,7 +105,6 @@ EXTENSIONS = {
 # Seconds between progress lines (per keyword: found/total, windows, calls, ETA).
 FLICKR_PROGRESS_INTERVAL = 30.0
 # Pipelines are chosen by the spider for its flow (see flickrspider.spiders.flickr).
-REMOTE_CONTROL_ENABLED = False
 
 # Resume (-s JOBDIR=...): the job journal in JOBDIR/flickrspider.sqlite is the queue
 # of record (see flickrspider.journal). Scrapy's own queues stay in memory: on disk
