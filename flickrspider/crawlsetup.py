@@ -43,10 +43,14 @@ def fail_early() -> Iterator[None]:
         raise SystemExit(2) from None
 
 
-def configure_crawl(crawler: Crawler, *, download: bool) -> FlickrConfig:
-    """Validate the settings and set the pipelines and feed fields for the flow."""
+def configure_crawl(crawler: Crawler, *, download: bool, api: bool = True) -> FlickrConfig:
+    """Validate the settings and set the pipelines and feed fields for the flow.
+
+    ``api``: whether the crawl calls the API (downloading from a stage-1 file
+    does not: Flickr's image hosts need no key).
+    """
     config = FlickrConfig.from_settings(crawler.settings)
-    if REAL_FLICKR_HOST in config.api_url and not config.api_key:
+    if api and REAL_FLICKR_HOST in config.api_url and not config.api_key:
         raise ConfigError("FLICKR_API_KEY is not set (setting or environment variable)")
     if download:
         try:

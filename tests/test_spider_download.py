@@ -166,3 +166,35 @@ def test_download_spider_skips_bad_lines(tmp_path, emulator):
     assert result.log.count("line") >= 4 and "flickr/input/bad_lines': 4" in result.log
     stored = {r["id"] for r in result.feed}
     assert stored <= {json.loads(lines[0])["id"], json.loads(lines[1])["id"]}
+
+
+def test_download_spider_needs_no_api_key(tmp_path, emulator):
+    stage1 = run_crawl(
+        tmp_path,
+        emulator,
+        args={"keywords": "tokyo", "download": "0", "max_photos": "4"},
+        feed_name="s1.jsonl",
+    )
+    assert stage1.returncode == 0 and len(stage1.feed) == 4
+    # Flickr's own API URL and no key: the flow that calls the API would stop at once.
+    settings = {"FLICKR_API_URL": "https://api.flickr.com/services/rest/"}
+    refused = run_crawl(
+        tmp_path,
+        emulator,
+        args={"keywords": "tokyo"},
+        settings=settings,
+        key="",
+        feed_name="no.jsonl",
+    )
+    assert refused.returncode == 2 and "FLICKR_API_KEY is not set" in refused.log
+    result = run_crawl(
+        tmp_path,
+        emulator,
+        spider="flickr_download",
+        args={"input": str(tmp_path / "s1.jsonl")},
+        settings=settings,
+        key="",
+        feed_name="out.jsonl",
+    )
+    assert result.returncode == 0, result.log[-2000:]
+    assert result.feed and all((result.store / r["path"]).is_file() for r in result.feed)

@@ -60,7 +60,7 @@ class FlickrDownloadSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         with fail_early():
             spider = super().from_crawler(crawler, *args, **kwargs)
-            configure_crawl(crawler, download=True)
+            configure_crawl(crawler, download=True, api=False)
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
