@@ -35,7 +35,7 @@ from flickrspider.journal import RetryOnResume, stop_crawl
 from flickrspider.paths import keyword_dir
 from flickrspider.pipelines import count, ledger_for
 from flickrspider.store import StoreError
-from flickrspider.workers import WorkerCrashed, WorkerPool
+from flickrspider.workers import DEPTH, WorkerCrashed, WorkerPool
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -82,7 +82,8 @@ class FlickrImagesPipeline(ImagesPipeline):
         # which release the GIL. Without processes the threads do the image work too.
         processes = self.config.image_processes
         self.pool = WorkerPool(processes, preload=WORKER_PRELOAD) if processes else None
-        threads = 2 * max(processes, os.cpu_count() or 2)
+        # Enough threads to keep every worker's DEPTH calls taken, and a few for the rest.
+        threads = DEPTH * processes + 2 if processes else 2 * (os.cpu_count() or 2)
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="flickrspider-image")
         # Photos between download and store at once: bounds memory however fast items come.
         self.in_flight_limit = 2 * crawler.settings.getint("CONCURRENT_REQUESTS", 16)

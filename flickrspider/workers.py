@@ -4,17 +4,21 @@ Pillow releases the GIL while it decodes, but everything around it (frame
 statistics, metadata, Scrapy's own per-response work on the reactor) takes the
 GIL, and a reactor thread that shares it with busy image threads waits on it.
 So decoding, frame detection, resizing, encoding and splicing run in a few
-worker processes, each doing one call at a time over its own pipe:
+worker processes, each running one call at a time from its own pipe:
 
     pool = WorkerPool(2, preload=("flickrspider.imaging",))
     result = pool.call(fn, *args)   # blocking: from a thread, never the reactor
 
-Each worker is owned by whichever thread has taken it, so when a worker dies
-(a segfault in a decoder, the OOM killer) the call it was running is known
-exactly: that call raises :class:`WorkerCrashed`, the worker is replaced, and no
-other call is disturbed. Workers are started lazily, from a forkserver that has
-imported ``preload`` once; they exit when their pipe closes, so a killed crawl
-leaves none behind.
+A worker holds up to :data:`DEPTH` calls: the one it runs and the next, already
+in its pipe, so that it starts that one the moment it answers instead of idling
+until a thread of the crawl's process gets the GIL to send it (measured: a
+worker waited a quarter of the crawl that way). A call goes to the least busy
+worker. Calls are answered in the order sent, so when a worker dies (a segfault
+in a decoder, the OOM killer) the call it was running is known exactly: that
+call raises :class:`WorkerCrashed` and the worker is replaced, while the call
+queued behind it, never started, runs on another worker as if nothing happened.
+Workers are started lazily, from a forkserver that has imported ``preload``
+once; they exit when their pipe closes, so a killed crawl leaves none behind.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import queue
 import threading
 import traceback
 from collections.abc import Callable, Iterable
@@ -38,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 STOP = None  # sent to a worker: exit
+DEPTH = 2  # calls a worker holds at once: the one it runs, and the next in its pipe
 
 
 class WorkerCrashed(RuntimeError):
@@ -46,6 +50,10 @@ class WorkerCrashed(RuntimeError):
 
 class WorkerError(RuntimeError):
     """A call failed in the worker with an exception that could not be sent back as is."""
+
+
+class _NotRun(Exception):
+    """The worker died before it started the call: it may run on another."""
 
 
 def _serve(conn: Connection) -> None:
@@ -81,22 +89,44 @@ class _Worker:
         )
         self.process.start()
         child.close()
+        self._sending = threading.Lock()
+        self._turn = threading.Condition()
+        self._sent = 0  # tickets: calls sent, in order
+        self._answered = 0  # the ticket whose answer is read next
+        self._died_at: int | None = None  # the ticket that was running when it died
 
-    def call(self, fn: Callable[..., _T], args: tuple[Any, ...]) -> _T:
+    def call(self, message: bytes | memoryview, fn: Callable[..., _T]) -> _T:
+        """Send ``message`` (``(fn, args)`` pickled), wait for its answer in turn and
+        return it (or raise the call's exception, :class:`WorkerCrashed` or :class:`_NotRun`)."""
+        with self._sending:
+            ticket = self._sent
+            self._sent += 1
+            try:
+                self.conn.send_bytes(message)  # blocks while the pipe holds the call before
+            except (EOFError, OSError):
+                sent = False
+            else:
+                sent = True
+        with self._turn:
+            while self._answered != ticket:
+                self._turn.wait()
         try:
-            message = ForkingPickler.dumps((fn, args))
-        except Exception as exc:  # pickling only: nothing was sent
-            raise WorkerError(f"{fn!r} or its arguments cannot be sent: {exc!r}") from exc
-        try:
-            self.conn.send_bytes(message)
-            status, value = self.conn.recv()
-        except (EOFError, OSError) as exc:
-            self.process.join(5)
-            raise WorkerCrashed(
-                f"image worker {self.process.pid} died (exit code {self.process.exitcode})"
-            ) from exc
-        except Exception as exc:  # an answer that cannot be rebuilt here
-            raise WorkerError(f"the answer of {fn!r} cannot be read: {exc!r}") from exc
+            if not sent or self._died_at is not None:
+                raise _NotRun
+            try:
+                status, value = self.conn.recv()
+            except (EOFError, OSError) as exc:
+                self._died_at = ticket
+                self.process.join(5)
+                raise WorkerCrashed(
+                    f"image worker {self.process.pid} died (exit code {self.process.exitcode})"
+                ) from exc
+            except Exception as exc:  # an answer that cannot be rebuilt here
+                raise WorkerError(f"the answer of {fn!r} cannot be read: {exc!r}") from exc
+        finally:
+            with self._turn:
+                self._answered += 1
+                self._turn.notify_all()
         if status == "raise":
             raise value
         return value
@@ -112,7 +142,7 @@ class _Worker:
 
 
 class WorkerPool:
-    """``processes`` worker processes, handed out one call at a time."""
+    """``processes`` worker processes, each holding up to :data:`DEPTH` calls."""
 
     def __init__(self, processes: int, preload: Iterable[str] = ()) -> None:
         if processes < 1:
@@ -120,9 +150,11 @@ class WorkerPool:
         self.processes = processes
         self.context = multiprocessing.get_context("forkserver")
         self.context.set_forkserver_preload(list(preload))
-        self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
-        for _ in range(processes):
-            self._idle.put(None)  # a slot; its worker starts on first use
+        # A slot per process: its worker (started on first use) and the calls it holds.
+        self._slots: list[_Worker | None] = [None] * processes
+        self._load = [0] * processes
+        self._starting = [threading.Lock() for _ in range(processes)]
+        self._room = threading.Condition()
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -130,44 +162,68 @@ class WorkerPool:
     def call(self, fn: Callable[..., _T], *args: Any) -> _T:
         """Run ``fn(*args)`` in a worker and return its result (or raise its exception).
 
-        Blocks until a worker is free: call it from a thread. ``fn`` and the
+        Blocks until the call is answered: call it from a thread. ``fn`` and the
         arguments travel by pickle, so ``fn`` must be a module-level function.
         """
-        worker = self._idle.get()
         try:
-            if self._closed:
-                raise RuntimeError("the worker pool is closed")
-            if worker is not None and not worker.process.is_alive():  # died while idle
-                self._forget(worker)
-                worker = None
-            if worker is None:
-                worker = self._start()
-            return worker.call(fn, args)
-        except WorkerCrashed:
-            self._forget(worker)
-            worker = None  # its slot gets a fresh worker on next use
-            raise
-        finally:
-            self._idle.put(worker)
+            message = ForkingPickler.dumps((fn, args))
+        except Exception as exc:  # pickling only: nothing was sent
+            raise WorkerError(f"{fn!r} or its arguments cannot be sent: {exc!r}") from exc
+        while True:
+            n = self._take()
+            worker = None
+            try:
+                worker = self._worker(n)
+                return worker.call(message, fn)
+            except _NotRun:  # queued behind a call its worker died running: run it anew
+                continue
+            except WorkerCrashed:
+                self._forget(n, worker)
+                raise
+            finally:
+                with self._room:
+                    self._load[n] -= 1
+                    self._room.notify()
 
     def start(self) -> None:
         """Start every worker now rather than at its first call (blocks: from a thread)."""
-        taken = [self._idle.get() for _ in range(self.processes)]
-        try:
-            for n, worker in enumerate(taken):
-                if worker is None and not self._closed:
-                    taken[n] = self._start()
-        finally:
-            for worker in taken:
-                self._idle.put(worker)
+        for n in range(self.processes):
+            with self._starting[n]:
+                if self._slots[n] is None and not self._closed:
+                    self._slots[n] = self._start()
 
     def close(self) -> None:
         """Stop every worker; call it once no call is in progress."""
-        with self._lock:
+        with self._room:
             self._closed = True
+            self._room.notify_all()
+        with self._lock:
             workers, self._all = self._all, []
         for worker in workers:
             worker.stop()
+
+    def _take(self) -> int:
+        """A slot with room for one more call, the least busy (an idle one first)."""
+        with self._room:
+            while True:
+                if self._closed:
+                    raise RuntimeError("the worker pool is closed")
+                n = min(range(self.processes), key=lambda i: (self._load[i], i))
+                if self._load[n] < DEPTH:
+                    self._load[n] += 1
+                    return n
+                self._room.wait()
+
+    def _worker(self, n: int) -> _Worker:
+        """Slot ``n``'s worker, started now if it has none or if its worker died idle."""
+        with self._starting[n]:
+            worker = self._slots[n]
+            if worker is not None and not worker.process.is_alive():
+                self._forget(n, worker)  # a call it was running (if any) will say so too
+                worker = None
+            if worker is None:
+                worker = self._slots[n] = self._start()
+            return worker
 
     def _start(self) -> _Worker:
         with self._lock:
@@ -177,10 +233,13 @@ class WorkerPool:
             self._all.append(worker)
         return worker
 
-    def _forget(self, worker: _Worker | None) -> None:
+    def _forget(self, n: int, worker: _Worker | None) -> None:
+        """Drop a dead worker (once, whoever notices first); its slot gets a fresh one."""
         with self._lock:
-            if worker in self._all:
-                self._all.remove(worker)
-        if worker is not None:
-            logger.warning("Image worker %s died; starting another", worker.process.pid)
-            worker.conn.close()
+            if worker is None or worker not in self._all:
+                return
+            self._all.remove(worker)
+            if self._slots[n] is worker:
+                self._slots[n] = None
+        logger.warning("Image worker %s died; starting another", worker.process.pid)
+        worker.conn.close()

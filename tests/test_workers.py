@@ -8,13 +8,13 @@ import socket
 import sys
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from flickrspider.imaging import ImageRejected
-from flickrspider.workers import WorkerCrashed, WorkerError, WorkerPool
+from flickrspider.workers import DEPTH, WorkerCrashed, WorkerError, WorkerPool
 from tests import workerfns
 
 PRELOAD = ("flickrspider.imaging",)  # also hands the forkserver our sys.path
@@ -95,6 +95,50 @@ def test_one_call_at_a_time_per_worker(pool: WorkerPool, gate: Gate) -> None:
         gate.release()
         assert {f.result(TIMEOUT) for f in held} == pids
     assert len(pids) == 2 and os.getpid() not in pids
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    for _ in range(TIMEOUT * 50):
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+def test_a_busy_worker_holds_the_next_call_and_each_caller_gets_its_answer(gate: Gate) -> None:
+    pool = WorkerPool(1, preload=PRELOAD)
+    try:
+        with ThreadPoolExecutor(3) as threads:
+            held = threads.submit(pool.call, workerfns.check_in, gate.port)
+            pid = gate.arrival()
+            queued = [threads.submit(pool.call, workerfns.add, n, n) for n in (1, 2)]
+            # One call waits in the busy worker's pipe, the other for room (DEPTH is 2).
+            _wait_for(lambda: pool._slots[0] is not None and pool._slots[0]._sent == 2)
+            assert pool._load == [DEPTH] and not any(f.done() for f in queued)
+            gate.release()
+            assert held.result(TIMEOUT) == pid
+            assert [f.result(TIMEOUT) for f in queued] == [2, 4]
+        assert pool.call(workerfns.pid) == pid and pool._load == [0]
+    finally:
+        pool.close()
+
+
+def test_a_call_queued_behind_a_crash_runs_on_a_fresh_worker(gate: Gate) -> None:
+    pool = WorkerPool(1, preload=PRELOAD)
+    try:
+        with ThreadPoolExecutor(2) as threads:
+            crashing = threads.submit(pool.call, workerfns.check_in_and_exit, gate.port, 7)
+            doomed = gate.arrival()
+            queued = threads.submit(pool.call, workerfns.pid)
+            _wait_for(lambda: pool._slots[0] is not None and pool._slots[0]._sent == 2)
+            gate.release()
+            with pytest.raises(WorkerCrashed, match=rf"{doomed} died \(exit code 7\)"):
+                crashing.result(TIMEOUT)
+            fresh = queued.result(TIMEOUT)  # never started where it was sent: run anew
+        assert fresh not in (doomed, os.getpid()) and _gone(doomed)
+        assert pool.call(workerfns.pid) == fresh
+    finally:
+        pool.close()
 
 
 def test_exceptions_are_reraised_in_the_caller() -> None:

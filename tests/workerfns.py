@@ -64,6 +64,12 @@ def check_in(port: int) -> int:
     return os.getpid()
 
 
+def check_in_and_exit(port: int, code: int) -> NoReturn:
+    """:func:`check_in`, then die with exit status ``code`` instead of answering."""
+    check_in(port)
+    os._exit(code)
+
+
 class TwoArgs(Exception):
     """Pickles in the worker but cannot be rebuilt from its args in the caller."""
 
