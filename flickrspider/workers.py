@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import threading
 import traceback
 from collections.abc import Callable, Iterable
@@ -56,8 +57,10 @@ class _NotRun(Exception):
     """The worker died before it started the call: it may run on another."""
 
 
-def _serve(conn: Connection) -> None:
+def _serve(conn: Connection, niceness: int) -> None:
     """A worker's loop: run each (fn, args) received, send back ("ok"|"raise", value)."""
+    if niceness:
+        os.nice(niceness)
     while True:
         try:
             message = conn.recv()
@@ -82,10 +85,10 @@ def _serve(conn: Connection) -> None:
 
 
 class _Worker:
-    def __init__(self, context: BaseContext) -> None:
+    def __init__(self, context: BaseContext, niceness: int) -> None:
         self.conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(  # type: ignore[attr-defined]
-            target=_serve, args=(child,), daemon=True, name="flickrspider-worker"
+            target=_serve, args=(child, niceness), daemon=True, name="flickrspider-worker"
         )
         self.process.start()
         child.close()
@@ -142,12 +145,17 @@ class _Worker:
 
 
 class WorkerPool:
-    """``processes`` worker processes, each holding up to :data:`DEPTH` calls."""
+    """``processes`` worker processes, each holding up to :data:`DEPTH` calls.
 
-    def __init__(self, processes: int, preload: Iterable[str] = ()) -> None:
+    ``niceness`` is added to the workers' (see ``nice(2)``): work that waits on the
+    crawl's process for its input should not take the CPU that process needs to feed it.
+    """
+
+    def __init__(self, processes: int, preload: Iterable[str] = (), niceness: int = 0) -> None:
         if processes < 1:
             raise ValueError(f"a worker pool needs at least one process, not {processes}")
         self.processes = processes
+        self.niceness = niceness
         self.context = multiprocessing.get_context("forkserver")
         self.context.set_forkserver_preload(list(preload))
         # A slot per process: its worker (started on first use) and the calls it holds.
@@ -229,7 +237,7 @@ class WorkerPool:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the worker pool is closed")
-            worker = _Worker(self.context)
+            worker = _Worker(self.context, self.niceness)
             self._all.append(worker)
         return worker
 

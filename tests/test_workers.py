@@ -141,6 +141,19 @@ def test_a_call_queued_behind_a_crash_runs_on_a_fresh_worker(gate: Gate) -> None
         pool.close()
 
 
+def test_workers_run_at_the_niceness_asked() -> None:
+    pool = WorkerPool(1, preload=PRELOAD, niceness=3)
+    try:
+        assert pool.call(workerfns.niceness) == min(19, os.nice(0) + 3)
+    finally:
+        pool.close()
+    plain = WorkerPool(1, preload=PRELOAD)
+    try:
+        assert plain.call(workerfns.niceness) == os.nice(0)
+    finally:
+        plain.close()
+
+
 def test_exceptions_are_reraised_in_the_caller() -> None:
     pool = WorkerPool(1, preload=PRELOAD)
     try:

@@ -23,6 +23,10 @@ def pid() -> int:
     return os.getpid()
 
 
+def niceness() -> int:
+    return os.nice(0)
+
+
 def add(a: int, b: int) -> int:
     return a + b
 
