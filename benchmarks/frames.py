@@ -37,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flickrspider.emulator.config import EmulatorConfig
 from flickrspider.emulator.corpus import Corpus
 from flickrspider.frames import Box, detect_frame, original_ring_test, to_gray
-from flickrspider.imaging import ImageRules, process
+from flickrspider.imagerules import ImageRules
+from flickrspider.imaging import process
 
 MAX_SIDE = 1024
 MAX_LOSS = 0.02

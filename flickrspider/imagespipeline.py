@@ -29,8 +29,8 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.images import ImagesPipeline
 
 from flickrspider.config import FlickrConfig
+from flickrspider.imagerules import ImageRejected, ImageRules
 from flickrspider.imagework import Prepared, Stored, prepare, store, store_in_worker
-from flickrspider.imaging import ImageRejected, ImageRules
 from flickrspider.journal import RetryOnResume, stop_crawl
 from flickrspider.paths import keyword_dir
 from flickrspider.pipelines import count, ledger_for
@@ -54,7 +54,7 @@ RETRY_BODY = frozenset({"empty", "truncated", "not_image"})
 RETRY_BODY_TIMES = 3
 # Outcomes that will not change on a later run: remembered in the ledger.
 PERMANENT = frozenset({"too_small", "not_found", "decompression_bomb", "unsupported_mode"})
-WORKER_PRELOAD = ("flickrspider.imagework", "pyvips")  # imported once, before workers fork
+WORKER_PRELOAD = ("flickrspider.imagework", "flickrspider.imaging", "pyvips")  # before workers fork
 # Image workers yield the CPU to the crawl's process, which downloads what they work on:
 # measured, both cores were busy 85% of a crawl this way, against 83% at equal priority.
 WORKER_NICENESS = 5

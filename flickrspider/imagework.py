@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from flickrspider.imaging import ImageRules, Processed, process
+from flickrspider.imagerules import ImageRules, Processed
 from flickrspider.jpegmeta import exif_fields_for, splice
 from flickrspider.ledger import Ledger
 from flickrspider.store import write_atomic
@@ -52,7 +52,11 @@ def _filled(metadata: dict[str, Any], processed: Processed | Prepared) -> dict[s
 
 def prepare(body: bytes, rules: ImageRules, metadata: dict[str, Any]) -> Prepared:
     """Process ``body`` and splice in ``metadata`` (its width, height and frame are
-    filled in here); raises :class:`imaging.ImageRejected`."""
+    filled in here); raises :class:`imagerules.ImageRejected`."""
+    # Here, not at the top: the crawl's process imports this module, but only worker
+    # processes decode (numpy, the frame detector and the codecs load with imaging).
+    from flickrspider.imaging import process
+
     processed = process(body, rules)
     data, checksum = with_metadata(processed.data, _filled(metadata, processed))
     return Prepared(
@@ -87,7 +91,7 @@ def store(
 ) -> Stored:
     """Prepare the image, claim its slot, write it and mark it stored.
 
-    Raises :class:`imaging.ImageRejected`, or for a full or read-only disk
+    Raises :class:`imagerules.ImageRejected`, or for a full or read-only disk
     :class:`store.StoreError` or ``sqlite3.OperationalError``.
     """
     prepared = prepare(body, rules, metadata)

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from flickrspider.emulator.images import FrameSpec, render
+from flickrspider.imagerules import ImageRejected, ImageRules
 from flickrspider.imagework import Prepared, prepare, store, store_in_worker
-from flickrspider.imaging import ImageRejected, ImageRules
 from flickrspider.jpegmeta import _segments, read_exif, read_metadata
 from flickrspider.ledger import STORED, Ledger
 from flickrspider.workers import WorkerPool

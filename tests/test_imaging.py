@@ -12,7 +12,8 @@ import pytest
 from PIL import Image, ImageCms, ImageFilter, JpegImagePlugin
 
 from flickrspider.emulator.images import FrameSpec, render
-from flickrspider.imaging import REASONS, ImageRejected, ImageRules, _shrink, process
+from flickrspider.imagerules import REASONS, ImageRejected, ImageRules
+from flickrspider.imaging import _shrink, process
 
 RULES = ImageRules()
 FRAME = FrameSpec(30, 30, 30, 30, ((30, (250, 250, 250)),))

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from flickrspider.imaging import ImageRejected
+from flickrspider.imagerules import ImageRejected
 from flickrspider.workers import DEPTH, WorkerCrashed, WorkerError, WorkerPool
 from tests import workerfns
 

@@ -8,7 +8,7 @@ import socket
 import threading
 from typing import NoReturn
 
-from flickrspider.imaging import ImageRejected
+from flickrspider.imagerules import ImageRejected
 
 
 class Unpicklable(Exception):
