@@ -31,15 +31,12 @@ import os
 import re
 import secrets
 import socket
-import time
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import redis
 
 from flickrspider.config import ConfigError, SettingsLike
 from flickrspider.leases import LeaseTracker
@@ -59,27 +56,6 @@ _CRAWL_RE = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
 SCHEDULER_PATH = "flickrspider.redisscheduler.RedisScheduler"
 QUEUE_PATH = "flickrspider.redisscheduler.LeasedQueue"
 MIDDLEWARE_PATH = "flickrspider.redisscheduler.LeaseMiddleware"
-
-# Time spent in Redis calls by this process (the scale-out benchmark reports it).
-REDIS_TIME = {"calls": 0, "seconds": 0.0}
-
-
-class TimedRedis(redis.Redis):
-    """A redis-py client that adds the time of each command to ``REDIS_TIME``."""
-
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return super().execute_command(*args, **options)
-        finally:
-            REDIS_TIME["calls"] += 1
-            REDIS_TIME["seconds"] += time.perf_counter() - started
-
-
-def connect(url: str) -> redis.Redis:
-    return TimedRedis.from_url(
-        url, socket_timeout=30, socket_connect_timeout=30, retry_on_timeout=True
-    )
 
 
 def redact(url: str) -> str:
@@ -191,11 +167,13 @@ def join(
     settings = crawler.settings
     if not settings.get("FLICKR_REDIS_URL"):
         return args
+    from flickrspider.redisclient import RedisError, connect  # redis-py: only when distributed
+
     config = RedisConfig.from_settings(settings)
     server = connect(config.url)
     try:
         server.ping()
-    except redis.RedisError as exc:
+    except RedisError as exc:
         raise ConfigError(
             f"FLICKR_REDIS_URL ({redact(config.url)}) cannot be reached: {exc}"
         ) from None
@@ -224,7 +202,7 @@ def settings_block(url: str, prefix: str) -> dict[str, Any]:
         "SCHEDULER_PERSIST": True,  # one worker closing must never clear the shared queue
         "SCHEDULER_FLUSH_ON_START": False,
         "REDIS_URL": url,
-        "REDIS_PARAMS": {"redis_cls": "flickrspider.distributed.TimedRedis"},
+        "REDIS_PARAMS": {"redis_cls": "flickrspider.redisclient.TimedRedis"},
     }
 
 

@@ -66,7 +66,7 @@ def retry_api_request(
 def budget_for(config: FlickrConfig) -> Budget:
     """The budget of this key: local, or shared in Redis when FLICKR_REDIS_URL is set."""
     if config.redis_url:
-        from flickrspider.distributed import connect
+        from flickrspider.redisclient import connect
 
         key_id = hashlib.sha256(config.api_key.encode()).hexdigest()[:16]
         return RedisBudget(connect(config.redis_url), key_id, config.calls_per_hour)

@@ -31,7 +31,8 @@ from scrapy.utils.misc import load_object
 from scrapy_redis.queue import Base
 from scrapy_redis.scheduler import Scheduler
 
-from flickrspider.distributed import REDIS_TIME, DistributedCrawl, crawl_for
+from flickrspider.distributed import DistributedCrawl, crawl_for
+from flickrspider.redisclient import REDIS_TIME
 
 if TYPE_CHECKING:
     from typing import Self
