@@ -114,11 +114,16 @@ class _Worker:
             while self._answered != ticket:
                 self._turn.wait()
         try:
-            if not sent or self._died_at is not None:
+            if self._died_at is not None:  # it died running an earlier call: never started
                 raise _NotRun
             try:
+                if not sent:
+                    raise EOFError("the worker's pipe is closed")
                 status, value = self.conn.recv()
             except (EOFError, OSError) as exc:
+                # This call was the worker's next: it counts as the one it died running,
+                # so a worker that dies at once fails its call instead of being restarted
+                # for it again and again.
                 self._died_at = ticket
                 self.process.join(5)
                 raise WorkerCrashed(
