@@ -84,12 +84,16 @@ class Ledger:
         )
         self.lock = threading.RLock()
         self.db.execute("PRAGMA busy_timeout=30000")  # worker processes may share the dataset
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(keywords)")}
-        if "name" not in columns:  # a ledger from before keyword names were kept
-            self.db.execute("ALTER TABLE keywords ADD COLUMN name TEXT")
+        # One process at a time sets the ledger up: SQLite answers "database is locked" at
+        # once, without waiting, to a second process switching a new database to WAL.
+        with (state / "ledger.open.lock").open("a+b") as opening:
+            fcntl.flock(opening, fcntl.LOCK_EX)  # released when the file closes
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(keywords)")}
+            if "name" not in columns:  # a ledger from before keyword names were kept
+                self.db.execute("ALTER TABLE keywords ADD COLUMN name TEXT")
         self._kw_ids: dict[str, int] = {}
         # Lookups (the dedup pipeline asks one per photo, on the reactor) read through a
         # connection of their own: WAL lets them run beside a write, not wait for its lock.

@@ -68,3 +68,24 @@ def test_only_a_lone_writer_may_clean_up(tmp_path):
     third = Ledger(tmp_path, shard_size=10)
     assert third.join_writers()
     third.close()
+
+
+def _open_ledger(args: tuple[str, int]) -> int:
+    store, _ = args
+    ledger = Ledger(store, 1000)
+    try:
+        return ledger.count()
+    finally:
+        ledger.close()
+
+
+def test_processes_opening_a_new_ledger_together_all_succeed(tmp_path):
+    # Two Scrapyd jobs started at once into a new IMAGES_STORE: switching a new
+    # database to WAL at the same moment made one of them fail "database is locked".
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for round_ in range(15):
+        store = str(tmp_path / f"store{round_}")
+        with context.Pool(6) as pool:
+            assert pool.map(_open_ledger, [(store, n) for n in range(6)]) == [0] * 6
