@@ -55,11 +55,9 @@ def retry_api_request(
         logger.error("Flickr API call failed for good after %d tries (%s)", attempt - 1, reason)
         return None
     stats.inc_value(f"flickr/api/retried/{reason}")
-    meta = {
-        **request.meta,
-        "flickr_api_retries": attempt,
-        "flickr_backoff": backoff_seconds(attempt, retry_after),
-    }
+    backoff = backoff_seconds(attempt, retry_after)
+    logger.debug("Retrying a Flickr API call (%s), try %d, in %.1f s", reason, attempt, backoff)
+    meta = {**request.meta, "flickr_api_retries": attempt, "flickr_backoff": backoff}
     return request.replace(meta=meta, dont_filter=True)
 
 
